@@ -1,0 +1,352 @@
+"""A real Apache Kafka cluster of one or three KRaft nodes, run from Maven jars on loopback.
+
+Each node is one JVM acting as broker and controller. Everything a cluster owns lives in
+one folder, ``state_dir()/<name>/``: ``cluster.id``, ``log4j2.yaml`` and per node
+``node-<id>/{server.properties, data/, broker.log, pid}``.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import psutil
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from .. import settings
+from ..errors import BrokerError, BrokerUnreachable
+from .jars import resolve_jars
+from .prerequisites import check_java
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+START_TIMEOUT_S = 90
+STOP_TIMEOUT_S = 30
+RESET_FIX = ("`codealong broker reset` wipes this cluster's data (its topics and messages) "
+             "and the next start formats it afresh.")
+
+
+@dataclass
+class NodeStatus:
+    node_id: int
+    port: int
+    pid: int | None
+    running: bool
+
+
+@dataclass
+class StartReport:
+    """What `start()` did: the bootstrap servers and how long each phase took (seconds)."""
+    bootstrap: str
+    reused: bool
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.phases.values())
+
+    def __str__(self) -> str:
+        if self.reused:
+            return f"Kafka is already running at {self.bootstrap} (reused)."
+        parts = ", ".join(f"{name} {secs:.1f} s" for name, secs in self.phases.items())
+        return f"Kafka is ready at {self.bootstrap} after {self.seconds:.1f} s ({parts})."
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as StorageTool)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
+def probe_metadata(bootstrap: str, timeout: float, **client_config):
+    """One real metadata request; returns ClusterMetadata or raises BrokerUnreachable."""
+    conf = {"bootstrap.servers": bootstrap, "log_level": 0, **client_config}
+    try:
+        return AdminClient(conf).list_topics(timeout=timeout)
+    except KafkaException as err:
+        raise BrokerUnreachable(
+            f"No Kafka broker answered at {bootstrap} within {timeout:g} s ({err.args[0].str()}).",
+            "Start a broker (`codealong broker start`), or correct the bootstrap servers.") from None
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _port_owner(port: int) -> str:
+    """A description of the process listening on the port, when the OS lets us see it."""
+    try:
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN and conn.pid:
+                proc = psutil.Process(conn.pid)
+                return f"pid {conn.pid}: {' '.join(proc.cmdline())[:120]}"
+    except (psutil.Error, OSError):
+        pass
+    return "a process this user cannot inspect"
+
+
+class LocalCluster:
+    """The embedded Kafka cluster. ``LocalCluster()`` is the single node on 127.0.0.1:9092;
+    ``LocalCluster(nodes=3)`` is three nodes from port 9192 up."""
+
+    def __init__(self, nodes: int = 1, port: int | None = None):
+        if nodes < 1:
+            raise ValueError("nodes must be at least 1")
+        self.nodes = nodes
+        self.version = settings.kafka_version()
+        first = port if port is not None else settings.base_port() + (0 if nodes == 1 else 100)
+        self.ports = {i: (first + 2 * (i - 1), first + 2 * (i - 1) + 1) for i in range(1, nodes + 1)}
+        self.dir = settings.state_dir() / ("single" if nodes == 1 else f"{nodes}-nodes")
+
+    # ---- addresses and files -------------------------------------------------------
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(f"{HOST}:{broker}" for broker, _ in self.ports.values())
+
+    def node_dir(self, node: int) -> Path:
+        return self.dir / f"node-{node}"
+
+    def log_file(self, node: int = 1) -> Path:
+        return self.node_dir(node) / "broker.log"
+
+    def _pid_file(self, node: int) -> Path:
+        return self.node_dir(node) / "pid"
+
+    def _check_node(self, node: int | None) -> list[int]:
+        if node is None:
+            return list(self.ports)
+        if node not in self.ports:
+            raise BrokerError(f"This cluster has nodes {list(self.ports)}; there is no node {node}.",
+                              f"Pass --node with one of {list(self.ports)}.")
+        return [node]
+
+    # ---- processes -----------------------------------------------------------------
+    def _process(self, node: int) -> psutil.Process | None:
+        """The node's live JVM, or None. A pid file naming any other process is stale."""
+        pid_file = self._pid_file(node)
+        try:
+            pid = int(pid_file.read_text())
+            proc = psutil.Process(pid)
+            cmd = proc.cmdline()
+            if proc.status() != psutil.STATUS_ZOMBIE and "kafka.Kafka" in cmd and \
+                    str(self.node_dir(node) / "server.properties") in cmd:
+                return proc
+        except (OSError, ValueError, psutil.Error):
+            pass
+        if pid_file.exists():
+            log.info("Removing stale pid file %s (its process is gone).", pid_file)
+            pid_file.unlink()
+        return None
+
+    def status(self) -> list[NodeStatus]:
+        result = []
+        for node, (port, _) in self.ports.items():
+            proc = self._process(node)
+            result.append(NodeStatus(node, port, proc.pid if proc else None, proc is not None))
+        return result
+
+    def is_running(self) -> bool:
+        return any(s.running for s in self.status())
+
+    # ---- start -----------------------------------------------------------------------
+    def _cluster_id(self) -> str:
+        id_file = self.dir / "cluster.id"
+        if not id_file.exists():
+            if any(self.node_dir(n).joinpath("data", "meta.properties").exists() for n in self.ports):
+                raise BrokerError(f"{self.dir} has formatted data but no cluster.id file.", RESET_FIX)
+            self.dir.mkdir(parents=True, exist_ok=True)
+            id_file.write_text(new_cluster_id())
+        return id_file.read_text().strip()
+
+    def _write_config(self, node: int) -> Path:
+        broker_port, controller_port = self.ports[node]
+        voters = ",".join(f"{n}@{HOST}:{c}" for n, (_, c) in self.ports.items())
+        template = resources.files("helpers.broker").joinpath("resources/server.properties").read_text()
+        text = string.Template(template).substitute(
+            node_id=node, voters=voters, broker_port=broker_port, controller_port=controller_port,
+            data_dir=self.node_dir(node) / "data", internal_rf=min(3, self.nodes),
+            internal_min_isr=2 if self.nodes >= 3 else 1)
+        path = self.node_dir(node) / "server.properties"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        log4j = self.dir / "log4j2.yaml"
+        log4j.write_text(resources.files("helpers.broker").joinpath("resources/log4j2.yaml").read_text())
+        return path
+
+    def _format(self, node: int, java: str, libs: Path, cluster_id: str) -> None:
+        data = self.node_dir(node) / "data"
+        meta = data / "meta.properties"
+        if meta.exists():
+            text = meta.read_text()
+            if f"cluster.id={cluster_id}" not in text:
+                raise BrokerError(f"Node {node}'s data in {data} belongs to another cluster or is corrupted "
+                                  f"(meta.properties does not name cluster {cluster_id}).", RESET_FIX)
+            return
+        if data.exists() and any(data.iterdir()):
+            raise BrokerError(f"Node {node}'s data directory {data} is half-formatted "
+                              "(files but no meta.properties), probably from an interrupted first start.",
+                              RESET_FIX)
+        cmd = [java, "-Xmx256m", f"-Dlog4j2.configurationFile={self.dir / 'log4j2.yaml'}",
+               "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format",
+               "-t", cluster_id, "-c", str(self.node_dir(node) / "server.properties")]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            raise BrokerError(f"Formatting node {node}'s storage failed: {(proc.stdout + proc.stderr).strip()[-400:]}",
+                              RESET_FIX)
+
+    def _check_ports(self, node: int) -> None:
+        for port in self.ports[node]:
+            if not _port_is_free(port):
+                raise BrokerError(
+                    f"Port {port} on {HOST} is taken by another program ({_port_owner(port)}), "
+                    "not by this codealong broker.",
+                    "Stop that program, or run the codealong on other ports, e.g. "
+                    "`CODEALONG_PORT=19092 codealong broker start` (and the same variable for notebooks).")
+
+    def _launch(self, node: int, java: str, libs: Path) -> psutil.Process:
+        heap = "512m" if self.nodes == 1 else "384m"
+        cmd = [java, "-Xms128m", f"-Xmx{heap}", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
+               f"-Dlog4j2.configurationFile={self.dir / 'log4j2.yaml'}",
+               "-cp", f"{libs}/*", "kafka.Kafka", str(self.node_dir(node) / "server.properties")]
+        with open(self.log_file(node), "ab") as out:
+            # A session of its own: the broker outlives the CLI or kernel that started it.
+            popen = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        self._pid_file(node).write_text(str(popen.pid))
+        return psutil.Process(popen.pid)
+
+    def _failure_reason(self, node: int) -> str:
+        lines = self.log_tail(node, 200).splitlines()
+        errors = [ln for ln in lines if " ERROR " in ln or "Exception" in ln]
+        return (errors[0] if errors else (lines[-1] if lines else "no log output"))[:400]
+
+    def _wait_ready(self, nodes: list[int], procs: dict[int, psutil.Process], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            for node, proc in procs.items():
+                if not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE:
+                    reason = self._failure_reason(node)
+                    self._pid_file(node).unlink(missing_ok=True)
+                    raise BrokerError(f"Kafka node {node} exited during start-up: {reason}",
+                                      f"Read {self.log_file(node)} (`codealong broker logs`). If the data "
+                                      f"is damaged, {RESET_FIX}")
+            try:
+                metadata = probe_metadata(self.bootstrap, timeout=2)
+                if set(nodes) <= set(metadata.brokers):
+                    return
+            except BrokerUnreachable:
+                pass
+            if time.monotonic() > deadline:
+                raise BrokerError(f"Kafka did not answer a metadata request within {timeout:g} s of starting.",
+                                  f"Read {self.log_file(nodes[0])} (`codealong broker logs`); on a busy "
+                                  "machine, try again.")
+            time.sleep(0.3)
+
+    def start(self, node: int | None = None, timeout: float = START_TIMEOUT_S) -> StartReport:
+        """Start the cluster (or one node), formatting storage on first use; idempotent.
+
+        Returns once a real metadata request lists every started node.
+        """
+        targets = self._check_node(node)
+        to_start = [n for n in targets if self._process(n) is None]
+        if not to_start:
+            return StartReport(self.bootstrap, reused=True)
+        phases = {}
+        began = time.monotonic()
+        java, _ = check_java()
+        libs = resolve_jars(self.version, settings.cache_dir())
+        phases["resolve jars"] = time.monotonic() - began
+
+        began = time.monotonic()
+        cluster_id = self._cluster_id()
+        for n in to_start:
+            self._check_ports(n)
+            self._write_config(n)
+            self._format(n, java, libs, cluster_id)
+        phases["format"] = time.monotonic() - began
+
+        began = time.monotonic()
+        procs = {n: self._launch(n, java, libs) for n in to_start}
+        try:
+            self._wait_ready(to_start, procs, timeout)
+        except BrokerError:
+            self.stop(node)  # never leave a half-started cluster behind
+            raise
+        phases["start"] = time.monotonic() - began
+        (self.dir / "version").write_text(self.version)
+        return StartReport(self.bootstrap, reused=False, phases=phases)
+
+    # ---- stop, logs, reset ---------------------------------------------------------
+    def stop(self, node: int | None = None, timeout: float = STOP_TIMEOUT_S) -> list[int]:
+        """Stop the cluster (or one node): SIGTERM, then SIGKILL after `timeout` seconds.
+
+        Returns the ids of the nodes that were running. Stopping a stopped cluster is a no-op.
+        """
+        procs = {n: p for n in self._check_node(node) if (p := self._process(n))}
+        for proc in procs.values():
+            proc.send_signal(signal.SIGTERM)
+        _, alive = psutil.wait_procs(list(procs.values()), timeout=timeout)
+        for proc in alive:
+            log.warning("Kafka pid %s ignored SIGTERM for %g s; killing it.", proc.pid, timeout)
+            proc.kill()
+        psutil.wait_procs(alive, timeout=10)
+        for n in procs:
+            self._pid_file(n).unlink(missing_ok=True)
+        return sorted(procs)
+
+    def kill(self, node: int) -> None:
+        """SIGKILL one node, as a crash would (for fault demonstrations)."""
+        proc = self._process(node)
+        if proc:
+            proc.kill()
+            proc.wait(10)
+            self._pid_file(node).unlink(missing_ok=True)
+
+    def log_tail(self, node: int = 1, lines: int = 50) -> str:
+        path = self.log_file(node)
+        if not path.exists():
+            return ""
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 200 * lines))
+            return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
+
+    def reset(self) -> None:
+        """Stop the cluster and delete all of its data and logs."""
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def ensure_broker(timeout: float = START_TIMEOUT_S, **client_config) -> str:
+    """Bootstrap servers of a broker that answers, starting the embedded one if needed.
+
+    ``$KAFKA_BOOTSTRAP_SERVERS`` wins when set (it must answer within 10 s); otherwise the
+    local single-node broker is reused if running, else started.
+    """
+    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+    if servers:
+        try:
+            probe_metadata(servers, timeout=10, **client_config)
+        except BrokerUnreachable as err:
+            raise BrokerUnreachable(
+                f"KAFKA_BOOTSTRAP_SERVERS is set to {servers!r}, but {err.cause[0].lower()}{err.cause[1:]}",
+                "Start that cluster, correct the variable, or unset it to use the embedded broker.") from None
+        return servers
+    return LocalCluster().start(timeout=timeout).bootstrap

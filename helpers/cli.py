@@ -1,0 +1,111 @@
+"""The `codealong` command: the embedded broker, the machine check, and running the notebooks."""
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from .broker import LocalCluster, probe_metadata
+from .errors import CodealongError
+
+
+class CodealongGroup(click.Group):
+    """Show our errors as two plain lines (cause, fix) and exit 1, without a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CodealongError as err:
+            click.secho(f"Error: {err.cause}", fg="red", err=True)
+            click.echo(f"Fix: {err.fix}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=CodealongGroup)
+def main():
+    """kafka-codealong: learn Apache Kafka from zero, on a real broker."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+
+@main.group()
+def broker():
+    """Start, stop and inspect the embedded Kafka broker (real Kafka, loopback only)."""
+
+
+nodes_option = click.option("--nodes", type=click.Choice(["1", "3"]), default="1", show_default=True,
+                            help="1: a single node; 3: a three-node cluster (for replication and failover).")
+node_option = click.option("--node", type=int, default=None, help="Only this node of the cluster (1, 2 or 3).")
+
+
+@broker.command()
+@nodes_option
+@node_option
+def start(nodes, node):
+    """Start the broker (downloads its jars on first use); reuses a running one."""
+    cluster = LocalCluster(nodes=int(nodes))
+    if not cluster.is_running():
+        click.echo(f"Starting Kafka {cluster.version} ({nodes} node(s)) on {cluster.bootstrap} ...")
+    click.echo(str(cluster.start(node=node)))
+
+
+@broker.command()
+@nodes_option
+@node_option
+def stop(nodes, node):
+    """Stop the broker gracefully (killed after 30 s if it does not stop)."""
+    stopped = LocalCluster(nodes=int(nodes)).stop(node=node)
+    click.echo(f"Stopped node(s) {stopped}." if stopped else "Nothing was running.")
+
+
+@broker.command()
+@nodes_option
+def status(nodes):
+    """Show each node's pid and port, and whether the cluster answers."""
+    cluster = LocalCluster(nodes=int(nodes))
+    for node in cluster.status():
+        state = f"running (pid {node.pid})" if node.running else "stopped"
+        click.echo(f"node {node.node_id}  127.0.0.1:{node.port}  {state}")
+    if cluster.is_running():
+        metadata = probe_metadata(cluster.bootstrap, timeout=5)
+        click.echo(f"Kafka {cluster.version} answers at {cluster.bootstrap}: "
+                   f"{len(metadata.brokers)} broker(s), {len(metadata.topics)} topic(s). Data: {cluster.dir}")
+    else:
+        click.echo(f"Not running. Start it with `codealong broker start{' --nodes 3' if nodes == '3' else ''}`.")
+        sys.exit(3)
+
+
+@broker.command()
+@nodes_option
+@click.option("--node", type=int, default=1, show_default=True)
+@click.option("-n", "--lines", type=int, default=50, show_default=True)
+def logs(nodes, node, lines):
+    """Print the end of a node's broker log."""
+    cluster = LocalCluster(nodes=int(nodes))
+    click.echo(cluster.log_tail(node, lines) or f"No log yet at {cluster.log_file(node)}.")
+
+
+@broker.command()
+@nodes_option
+@click.confirmation_option(prompt="Delete this cluster's topics, messages and logs?")
+def reset(nodes):
+    """Stop the broker and delete all its data (topics, messages, logs)."""
+    cluster = LocalCluster(nodes=int(nodes))
+    cluster.reset()
+    click.echo(f"Deleted {cluster.dir}. The next start formats a fresh cluster.")
+
+
+@main.command()
+def doctor():
+    """Check Python, Java, Maven, Docker, the ports and the broker; print fixes."""
+    from .doctor import run_checks
+
+    failed = False
+    for check in run_checks():
+        mark = click.style("ok  ", fg="green") if check.ok else click.style(
+            "FAIL" if check.required else "note", fg="red" if check.required else "yellow")
+        click.echo(f"{mark} {check.name}: {check.detail}")
+        if check.fix:
+            click.echo(f"     fix: {check.fix}")
+        failed |= check.required and not check.ok
+    sys.exit(1 if failed else 0)

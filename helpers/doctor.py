@@ -1,0 +1,81 @@
+"""`codealong doctor`: is this machine ready for the codealong? Each problem comes with its fix."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from . import settings
+from .broker.cluster import LocalCluster, _port_is_free, _port_owner, probe_metadata
+from .broker.prerequisites import check_java, check_maven
+from .errors import CodealongError
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    required: bool = True
+
+
+def _python() -> Check:
+    ok = sys.version_info >= (3, 10)
+    return Check("Python", ok, sys.version.split()[0], "" if ok else "Install Python 3.10 or newer.")
+
+
+def _guarded(name: str, probe) -> Check:
+    try:
+        return Check(name, True, probe())
+    except CodealongError as err:
+        return Check(name, False, err.cause, err.fix)
+
+
+def _docker() -> Check:
+    docker = shutil.which("docker")
+    if not docker:
+        return Check("Docker", False, "not installed (optional: only the compose route needs it)",
+                     "Optional. Install Docker to try docker-compose.yml; the embedded broker needs no Docker.",
+                     required=False)
+    probe = subprocess.run([docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True,
+                           timeout=20)
+    if probe.returncode != 0:
+        return Check("Docker", False, "the docker client is installed but no Docker engine answers",
+                     "Optional. Start Docker (Docker Desktop, or `systemctl start docker`) for the compose route.",
+                     required=False)
+    return Check("Docker", True, f"engine {probe.stdout.strip()}", required=False)
+
+
+def _ports() -> list[Check]:
+    cluster = LocalCluster()
+    ours = cluster.is_running()
+    checks = []
+    for port in cluster.ports[1]:
+        if ours or _port_is_free(port):
+            detail = "used by the codealong broker" if ours else "free"
+            checks.append(Check(f"Port {port}", True, detail))
+        else:
+            checks.append(Check(f"Port {port}", False, f"taken by {_port_owner(port)}",
+                                "Stop that program, or set CODEALONG_PORT to another port (e.g. 19092)."))
+    return checks
+
+
+def _broker() -> Check:
+    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or LocalCluster().bootstrap
+    try:
+        metadata = probe_metadata(servers, timeout=5)
+        return Check("Broker", True, f"{servers} answers ({len(metadata.brokers)} broker(s))")
+    except CodealongError as err:
+        fix = ("Start that cluster or unset KAFKA_BOOTSTRAP_SERVERS." if os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+               else "Run `codealong broker start` (notebooks start it themselves).")
+        return Check("Broker", False, err.cause, fix, required=False)
+
+
+def run_checks() -> list[Check]:
+    java = _guarded("Java", lambda: "Java {1} at {0}".format(*check_java()))
+    maven = _guarded("Maven", check_maven)
+    version = _guarded("Kafka version", settings.kafka_version)
+    return [_python(), java, maven, version, _docker(), *_ports(), _broker()]
