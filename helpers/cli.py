@@ -109,3 +109,19 @@ def doctor():
             click.echo(f"     fix: {check.fix}")
         failed |= check.required and not check.ok
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+def run():
+    """Run the codealong end to end on the embedded broker."""
+    from .broker import ensure_broker
+    from .smoke import round_trip
+
+    bootstrap = ensure_broker()
+    click.echo(f"Broker: {bootstrap}")
+    key, value = round_trip(bootstrap)
+    click.echo(f"Round trip through Kafka: {key}: {value}")
+
+
+if __name__ == "__main__":
+    main()

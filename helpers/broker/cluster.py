@@ -337,13 +337,13 @@ class LocalCluster:
 def ensure_broker(timeout: float = START_TIMEOUT_S, **client_config) -> str:
     """Bootstrap servers of a broker that answers, starting the embedded one if needed.
 
-    ``$KAFKA_BOOTSTRAP_SERVERS`` wins when set (it must answer within 10 s); otherwise the
+    ``$KAFKA_BOOTSTRAP_SERVERS`` wins when set (it must answer within 5 s); otherwise the
     local single-node broker is reused if running, else started.
     """
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
     if servers:
         try:
-            probe_metadata(servers, timeout=10, **client_config)
+            probe_metadata(servers, timeout=5, **client_config)
         except BrokerUnreachable as err:
             raise BrokerUnreachable(
                 f"KAFKA_BOOTSTRAP_SERVERS is set to {servers!r}, but {err.cause[0].lower()}{err.cause[1:]}",

@@ -55,7 +55,7 @@ def check_java() -> tuple[str, int]:
 
 def check_maven() -> str:
     """Return the mvn path; raise PrerequisiteError if Maven is not installed."""
-    mvn = os.environ.get("CODEALONG_MVN") or shutil.which("mvn")
+    mvn = shutil.which(os.environ.get("CODEALONG_MVN") or "mvn")
     if not mvn:
         raise PrerequisiteError(
             "Maven (`mvn`) was not found: it downloads the Kafka broker's jars from Maven Central.",

@@ -1,0 +1,264 @@
+"""The embedded broker, against the real Kafka it runs."""
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import time
+
+import psutil
+import pytest
+from click.testing import CliRunner
+from confluent_kafka import Consumer, Producer
+
+from helpers.broker import LocalCluster, ensure_broker, probe_metadata, resolve_jars
+from helpers.broker.prerequisites import check_java, check_maven
+from helpers.cli import main
+from helpers.errors import BrokerError, BrokerUnreachable, PrerequisiteError
+
+
+def produce_one(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "message.timeout.ms": 10000})
+    errors = []
+    producer.produce(topic, value, key, on_delivery=lambda err, msg: errors.append(err))
+    assert producer.flush(15) == 0
+    assert errors == [None]
+
+
+def consume_all(bootstrap: str, topic: str, expected: int, timeout: float = 20) -> list:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"t-{topic}",
+                         "auto.offset.reset": "earliest"})
+    got = []
+    try:
+        consumer.subscribe([topic])
+        deadline = time.monotonic() + timeout
+        while len(got) < expected and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is not None and not msg.error():
+                got.append((msg.key(), msg.value()))
+    finally:
+        consumer.close()
+    return got
+
+
+def test_round_trip_on_the_session_broker(kafka, unique):
+    metadata = probe_metadata(kafka, timeout=5)
+    assert len(metadata.brokers) == 1
+    topic = f"roundtrip-{unique}"
+    produce_one(kafka, topic, b"Metamorphosis", b"Franz Kafka")
+    assert consume_all(kafka, topic, 1) == [(b"Metamorphosis", b"Franz Kafka")]
+
+
+def test_second_start_reuses_the_running_broker(kafka):
+    cluster = LocalCluster()
+    pid_before = cluster.status()[0].pid
+    report = cluster.start()
+    assert report.reused and report.bootstrap == kafka
+    assert cluster.status()[0].pid == pid_before
+    assert len([p for p in psutil.process_iter(["cmdline"])
+                if "kafka.Kafka" in (p.info["cmdline"] or []) and
+                str(cluster.node_dir(1)) in " ".join(p.info["cmdline"])]) == 1
+
+
+def test_ensure_broker_returns_the_running_local_broker(kafka):
+    assert ensure_broker() == kafka
+
+
+def test_broker_listens_on_loopback_only(kafka):
+    pid = LocalCluster().status()[0].pid
+    listening = [c.laddr for c in psutil.Process(pid).net_connections(kind="inet") if c.status == psutil.CONN_LISTEN]
+    assert listening, "the broker should be listening"
+    assert {addr.ip.removeprefix("::ffff:") for addr in listening} == {"127.0.0.1"}
+    port = int(kafka.split(":")[1])
+    others = [a.address for addrs in psutil.net_if_addrs().values() for a in addrs
+              if a.family == socket.AF_INET and not a.address.startswith("127.")]
+    for address in others:  # this machine's own non-loopback addresses: must be refused
+        with socket.socket() as sock:
+            sock.settimeout(2)
+            assert sock.connect_ex((address, port)) != 0, f"broker reachable on {address}"
+
+
+def test_restart_keeps_data_and_stop_when_stopped_is_a_no_op(scratch_cluster, unique):
+    report = scratch_cluster.start()
+    assert not report.reused and set(report.phases) == {"resolve jars", "format", "start"}
+    produce_one(scratch_cluster.bootstrap, f"keep-{unique}", b"k", b"kept")
+    assert scratch_cluster.stop() == [1]
+    assert not scratch_cluster.is_running()
+    started = time.monotonic()
+    assert scratch_cluster.stop() == []
+    assert time.monotonic() - started < 2
+    scratch_cluster.start()
+    assert consume_all(scratch_cluster.bootstrap, f"keep-{unique}", 1) == [(b"k", b"kept")]
+
+
+def test_stale_pid_file_is_detected_and_replaced(scratch_cluster):
+    pid_file = scratch_cluster.node_dir(1) / "pid"
+    pid_file.parent.mkdir(parents=True)
+    pid_file.write_text(str(os.getpid()))  # a live process, but not a Kafka broker
+    assert not scratch_cluster.is_running()
+    scratch_cluster.start()
+    assert int(pid_file.read_text()) != os.getpid()
+    assert scratch_cluster.is_running()
+
+
+def test_port_taken_by_another_program_is_a_clear_error(scratch_cluster):
+    broker_port = scratch_cluster.ports[1][0]
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", broker_port))
+        squatter.listen()
+        started = time.monotonic()
+        with pytest.raises(BrokerError) as err:
+            scratch_cluster.start()
+        assert time.monotonic() - started < 10
+    assert f"Port {broker_port}" in err.value.cause and "CODEALONG_PORT" in err.value.fix
+    assert not scratch_cluster.is_running()
+
+
+def test_port_taken_via_the_cli_prints_cause_and_fix(scratch_cluster):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", scratch_cluster.ports[1][0]))
+        squatter.listen()
+        env = {"CODEALONG_PORT": str(scratch_cluster.ports[1][0])}
+        result = CliRunner().invoke(main, ["broker", "start"], env=env)
+    assert result.exit_code == 1
+    assert "Error: Port" in result.output and "Fix:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_half_formatted_data_directory_is_refused_and_kept(scratch_cluster):
+    data = scratch_cluster.node_dir(1) / "data"
+    data.mkdir(parents=True)
+    (data / "bootstrap.checkpoint").write_text("partial")
+    with pytest.raises(BrokerError) as err:
+        scratch_cluster.start()
+    assert "half-formatted" in err.value.cause and "codealong broker reset" in err.value.fix
+    assert (data / "bootstrap.checkpoint").read_text() == "partial"  # nothing deleted
+
+
+def test_data_of_another_cluster_is_refused(scratch_cluster):
+    scratch_cluster.start()
+    scratch_cluster.stop()
+    (scratch_cluster.dir / "cluster.id").write_text("AAAAAAAAAAAAAAAAAAAAAA")
+    with pytest.raises(BrokerError) as err:
+        scratch_cluster.start()
+    assert "another cluster or is corrupted" in err.value.cause
+    assert (scratch_cluster.node_dir(1) / "data" / "meta.properties").exists()
+
+
+def test_damaged_meta_properties_makes_start_fail_with_the_log_reason(scratch_cluster):
+    scratch_cluster.start()
+    scratch_cluster.stop()
+    meta = scratch_cluster.node_dir(1) / "data" / "meta.properties"
+    meta.write_text(meta.read_text().replace("node.id=1", "node.id=7"))
+    started = time.monotonic()
+    with pytest.raises(BrokerError) as err:
+        scratch_cluster.start(timeout=60)
+    assert time.monotonic() - started < 60
+    assert "exited during start-up" in err.value.cause and "broker.log" in err.value.fix
+    assert not scratch_cluster.is_running()
+
+
+def test_reset_wipes_the_cluster(scratch_cluster, unique):
+    scratch_cluster.start()
+    produce_one(scratch_cluster.bootstrap, f"gone-{unique}", b"k", b"v")
+    scratch_cluster.reset()
+    assert not scratch_cluster.dir.exists()
+    scratch_cluster.start()
+    topics = probe_metadata(scratch_cluster.bootstrap, timeout=5).topics
+    assert f"gone-{unique}" not in topics
+
+
+def fake_java(tmp_path, version_line: str) -> str:
+    script = tmp_path / "java"
+    script.write_text(f"#!/bin/sh\necho '{version_line}' >&2\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script)
+
+
+def test_java_older_than_17_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODEALONG_JAVA", fake_java(tmp_path, 'openjdk version "11.0.22" 2024-01-16'))
+    with pytest.raises(PrerequisiteError) as err:
+        check_java()
+    assert "Java 11" in err.value.cause and "JDK 17" in err.value.fix
+
+
+def test_java_8_version_scheme_is_read(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODEALONG_JAVA", fake_java(tmp_path, 'java version "1.8.0_392"'))
+    with pytest.raises(PrerequisiteError, match="Java 8 found"):
+        check_java()
+
+
+def test_missing_java_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODEALONG_JAVA", str(tmp_path / "no-such-java"))
+    with pytest.raises(PrerequisiteError) as err:
+        check_java()
+    assert "JDK 17" in err.value.fix
+
+
+def test_missing_maven_is_refused(monkeypatch):
+    monkeypatch.setenv("CODEALONG_MVN", "/nonexistent/mvn")
+    with pytest.raises(PrerequisiteError) as err:
+        check_maven()
+    assert "Maven" in err.value.cause and "apt-get install maven" in err.value.fix
+
+
+def test_maven_resolution_failure_is_a_clear_error(tmp_path):
+    started = time.monotonic()
+    with pytest.raises(BrokerError) as err:  # offline, with an empty local repository
+        resolve_jars("4.4.0", tmp_path / "cache", offline=True, maven_repo=tmp_path / "empty-m2")
+    assert time.monotonic() - started < 60
+    assert "Maven could not resolve Kafka 4.4.0" in err.value.cause
+    assert "Maven Central" in err.value.fix
+    assert not (tmp_path / "cache" / "kafka-4.4.0" / "libs" / ".complete").exists()
+
+
+def test_bootstrap_servers_pointing_nowhere(monkeypatch):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        free_port = sock.getsockname()[1]
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{free_port}")
+    started = time.monotonic()
+    with pytest.raises(BrokerUnreachable) as err:
+        ensure_broker()
+    assert time.monotonic() - started < 10
+    assert "KAFKA_BOOTSTRAP_SERVERS" in err.value.cause and "unset it" in err.value.fix
+
+
+def test_cli_status_and_stop_of_a_cluster_that_is_not_running(tmp_path):
+    env = {"CODEALONG_STATE_DIR": str(tmp_path), "CODEALONG_PORT": "39990"}
+    status = CliRunner().invoke(main, ["broker", "status"], env=env)
+    assert status.exit_code == 3 and "stopped" in status.output
+    stop = CliRunner().invoke(main, ["broker", "stop"], env=env)
+    assert stop.exit_code == 0 and "Nothing was running" in stop.output
+
+
+def test_cli_status_of_the_session_broker(kafka):
+    result = CliRunner().invoke(main, ["broker", "status"])
+    assert result.exit_code == 0, result.output
+    assert f"answers at {kafka}: 1 broker(s)" in result.output
+
+
+def test_doctor_names_a_missing_java_and_its_fix(tmp_path):
+    result = CliRunner().invoke(main, ["doctor"], env={"CODEALONG_JAVA": str(tmp_path / "nope")})
+    assert result.exit_code == 1
+    assert "FAIL Java" in result.output and "JDK 17" in result.output
+    assert "ok   Maven" in result.output
+
+
+@pytest.mark.multinode
+def test_three_node_cluster_forms_and_one_node_restarts(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path))
+    cluster = LocalCluster(nodes=3, port=39300)
+    try:
+        cluster.start()
+        assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 2, 3]
+        assert cluster.stop(node=2) == [2]
+        assert [s.running for s in cluster.status()] == [True, False, True]
+        deadline = time.monotonic() + 30
+        while 2 in probe_metadata(cluster.bootstrap, 5).brokers and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 3]
+        assert not cluster.start(node=2).reused
+        assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 2, 3]
+    finally:
+        cluster.stop()

@@ -1,0 +1,100 @@
+"""The project's files agree with each other: one Kafka version, one dependency list,
+a compose file a real compose tool accepts, and CI running the README's test command."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers.settings import REPO_ROOT, kafka_version, read_dotenv
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+COMPOSE_BIN = Path(find_spec("compose").origin).parent / "docker-compose"
+
+
+def dep_name(requirement: str) -> str:
+    return re.split(r"[<>=!~; \[]", requirement, maxsplit=1)[0].lower()
+
+
+def compose(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(COMPOSE_BIN), *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_kafka_version_is_pinned_once_and_quoted_by_the_readme():
+    pinned = read_dotenv()["KAFKA_VERSION"]
+    assert re.fullmatch(r"4\.\d+\.\d+", pinned)
+    assert kafka_version() == pinned
+    assert f"Kafka {pinned}" in (REPO_ROOT / "README.md").read_text()
+    for path in ["helpers", "docker-compose.yml", "environment.yml", "Makefile"]:
+        for file in (REPO_ROOT / path).rglob("*") if (REPO_ROOT / path).is_dir() else [REPO_ROOT / path]:
+            if file.suffix in {".py", ".yml", ".xml", ".properties", ""} and file.is_file():
+                assert pinned not in file.read_text(errors="ignore"), f"{file} repeats the Kafka version"
+
+
+def test_compose_file_is_accepted_by_docker_compose_in_both_profiles():
+    for args in (["config", "-q"], ["--profile", "three-nodes", "config", "-q"]):
+        result = compose(*args)
+        assert result.returncode == 0, result.stderr
+
+
+def test_compose_file_rejects_a_broken_copy(tmp_path):
+    broken = (REPO_ROOT / "docker-compose.yml").read_text().replace("hostname: kafka\n", "hostnme: kafka\n", 1)
+    (tmp_path / "docker-compose.yml").write_text(broken)
+    result = subprocess.run([str(COMPOSE_BIN), "-f", str(tmp_path / "docker-compose.yml"), "config", "-q"],
+                            capture_output=True, text=True, timeout=60, env={"KAFKA_VERSION": "4.4.0"})
+    assert result.returncode != 0 and "hostnme" in result.stderr
+
+
+def test_compose_services_use_the_pinned_image_loopback_ports_and_two_listeners():
+    config = yaml.safe_load(compose("--profile", "three-nodes", "config").stdout)
+    services = config["services"]
+    assert set(services) == {"kafka", "kafka-1", "kafka-2", "kafka-3"}
+    for name, service in services.items():
+        assert service["image"] == f"apache/kafka:{kafka_version()}"
+        assert all(port["host_ip"] == "127.0.0.1" for port in service["ports"]), name
+        assert "healthcheck" in service
+    single = services["kafka"]["environment"]
+    assert "INTERNAL://kafka:9092" in single["KAFKA_ADVERTISED_LISTENERS"]
+    assert "EXTERNAL://localhost:29092" in single["KAFKA_ADVERTISED_LISTENERS"]
+    assert single["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
+    assert {s["environment"]["KAFKA_NODE_ID"] for n, s in services.items() if n != "kafka"} == {"1", "2", "3"}
+
+
+def test_environment_yml_lists_every_python_dependency_with_a_reason():
+    env = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    listed = {dep_name(d) for d in conda + pip}
+    wanted = {dep_name(d) for d in PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["test"]}
+    wanted.discard("tomli")  # only for Python 3.10; conda installs a newer Python
+    assert wanted <= listed, f"missing from environment.yml: {wanted - listed}"
+    assert {"openjdk", "maven", "python"} <= listed
+    assert "-e ." in pip
+    text = (REPO_ROOT / "environment.yml").read_text()
+    for line in text.splitlines():
+        if re.match(r"\s+- [a-z]", line) and "pip" != line.strip("- ").strip():
+            assert "#" in line, f"no reason given: {line.strip()}"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (REPO_ROOT / "README.md").read_text()
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
+    commands = [ln.strip() for ln in ci.splitlines() if ln.strip() and not ln.startswith("#")
+                and not ln.startswith(("set ", "cd "))]
+    assert commands == ["make test"]
+    assert "make test" in readme and "make run" in readme
+
+
+def test_console_command_is_installed():
+    result = subprocess.run([sys.executable, "-m", "helpers.cli", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "broker" in result.stdout
