@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 import uuid
 
 import pytest
@@ -40,3 +41,42 @@ def scratch_cluster(tmp_path, monkeypatch):
 def unique():
     """A fresh name suffix, so tests sharing the session broker never share topics or groups."""
     return uuid.uuid4().hex[:8]
+
+
+def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list[dict]:
+    """Every message of a topic from the beginning (no group), until `expected` or the deadline."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    from helpers.consumer import message_dict
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "reader", "enable.auto.commit": False})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        got, deadline = [], time.monotonic() + timeout
+        while len(got) < expected and time.monotonic() < deadline:
+            msg = consumer.poll(0.2)
+            if msg is not None and not msg.error():
+                got.append(message_dict(msg))
+        return got
+    finally:
+        consumer.close()
+
+
+@pytest.fixture
+def consumer_config(kafka, unique):
+    """A consumer config on the session broker with its own group, reading from the start."""
+    from helpers.config import ConsumerConfig
+
+    def make(*topics: str, **changes) -> ConsumerConfig:
+        values = dict(endpoints=(kafka,), topics=topics, consumer_group=f"group-{unique}",
+                      start_with_earliest_message=True, session_timeout_ms=6000)
+        return ConsumerConfig(**{**values, **changes})
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_left_behind():
+    yield
+    from helpers.consumer import ConsumerWorker
+    ConsumerWorker.stop_all()

@@ -1,0 +1,108 @@
+"""Config parsing and translation (no broker needed)."""
+from __future__ import annotations
+
+import pytest
+
+from helpers.config import ConfigError, load_config, parse_config, resolve_handler
+
+SEED = {
+    "producer": {"endpoints": {"localhost": 9092}, "topics": ["our_topic", "another_topic"]},
+    "consumer": {"endpoints": ["localhost:9092"], "topics": ["our_topic", "another_topic"],
+                 "consumer_group": "example-consumer-group", "message_handler": "json:dumps"},
+}
+
+
+def with_consumer(**changes) -> dict:
+    return {"consumer": {**SEED["consumer"], **changes}}
+
+
+def test_the_seeds_config_translates_to_confluent_kafka_settings(monkeypatch):
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    config = parse_config(SEED)
+    producer = config.producer.client_settings()
+    assert producer["bootstrap.servers"] == "localhost:9092"
+    assert producer["enable.idempotence"] is True and producer["acks"] == "all"
+    assert producer["message.timeout.ms"] == 10000
+    consumer = config.consumer.client_settings()
+    assert consumer["group.id"] == "example-consumer-group"
+    assert consumer["enable.auto.offset.store"] is False
+    assert consumer["auto.offset.reset"] == "latest"  # Kaffe's default: start_with_earliest_message false
+    assert config.producer.topics == ("our_topic", "another_topic")
+
+
+def test_bootstrap_servers_variable_overrides_endpoints(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "broker-a:9092,broker-b:9092")
+    config = parse_config(SEED)
+    assert config.producer.client_settings()["bootstrap.servers"] == "broker-a:9092,broker-b:9092"
+    assert config.consumer.client_settings()["bootstrap.servers"] == "broker-a:9092,broker-b:9092"
+
+
+def test_load_config_reads_toml(tmp_path):
+    path = tmp_path / "kafka.toml"
+    path.write_text('[consumer]\ntopics = ["t"]\nconsumer_group = "g"\nmessage_handler = "json:dumps"\n'
+                    'start_with_earliest_message = true\n\n[consumers.audit]\ntopics = ["t"]\n'
+                    'consumer_group = "audit"\nmessage_handler = "json:loads"\n')
+    config = load_config(path)
+    assert config.consumer.auto_offset_reset() == "earliest"
+    assert set(config.consumers) == {"consumer", "audit"}
+
+
+@pytest.mark.parametrize("data, in_cause, in_fix", [
+    (with_consumer(consumer_grup="g"), "Unknown key 'consumer_grup' in [consumer]", "Did you mean 'consumer_group'"),
+    ({"produser": {}}, "Unknown key 'produser'", "Did you mean 'producer'"),
+    (with_consumer(topics="our_topic"), "topics must be a list of topic names", "Write topics as"),
+    (with_consumer(start_with_earliest_message="yes"), "must be true or false", "start_with_earliest_message"),
+    (with_consumer(endpoints=["localhost"]), 'endpoints must be a list of "host:port"', "endpoints"),
+    (with_consumer(offset_reset_policy="earliest"), "offset_reset_policy is 'earliest'", "reset_to_earliest"),
+    (with_consumer(start_with_earliest_message=True, offset_reset_policy="reset_to_latest"), "contradicts",
+     "Keep one of them"),
+    ({"consumer": {"topics": ["t"], "message_handler": "json:dumps"}}, "has no consumer_group", "Add consumer_group"),
+    (with_consumer(decode="utf8"), "decode is 'utf8'", '"text" or "bytes"'),
+    ({"producer": {"partition_strategy": "round_robin"}}, "partition_strategy is 'round_robin'", "md5"),
+    ({"producer": {"timeout_s": True}}, "timeout_s must be a number", "timeout_s"),
+    ({"producer": {"password": "hunter2"}}, "holds a password", "KAFKA_PASSWORD"),
+    ({"security": {"protocol": "SASL_TLS"}}, "protocol is 'SASL_TLS'", "SASL_SSL"),
+    ({"security": {"sasl_mechanism": "SCRAM"}}, "sasl_mechanism is 'SCRAM'", "SCRAM-SHA-256"),
+])
+def test_bad_config_names_the_key_and_the_fix(data, in_cause, in_fix):
+    with pytest.raises(ConfigError) as err:
+        parse_config(data)
+    assert in_cause in err.value.cause
+    assert in_fix in err.value.fix
+    assert "hunter2" not in str(err.value)
+
+
+def test_invalid_toml_and_missing_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[consumer\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_sasl_credentials_come_from_the_environment_only(monkeypatch):
+    data = {**SEED, "security": {"protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
+                                 "username_env": "MY_KAFKA_USER", "password_env": "MY_KAFKA_SECRET"}}
+    monkeypatch.delenv("MY_KAFKA_USER", raising=False)
+    monkeypatch.delenv("MY_KAFKA_SECRET", raising=False)
+    config = parse_config(data)
+    with pytest.raises(ConfigError) as err:
+        config.producer.client_settings()
+    assert "MY_KAFKA_USER and MY_KAFKA_SECRET are not set" in err.value.cause
+    monkeypatch.setenv("MY_KAFKA_USER", "learner")
+    monkeypatch.setenv("MY_KAFKA_SECRET", "s3cr3t-value")
+    settings = config.consumer.client_settings()
+    assert settings["security.protocol"] == "SASL_SSL" and settings["sasl.mechanisms"] == "SCRAM-SHA-512"
+    assert settings["sasl.password"] == "s3cr3t-value"
+    assert "s3cr3t-value" not in repr(config)
+
+
+def test_handler_resolution_errors_name_the_problem():
+    assert resolve_handler("json:dumps")({"a": 1}) == '{"a": 1}'
+    with pytest.raises(ConfigError, match="module 'no_such_module' cannot be imported"):
+        resolve_handler("no_such_module:handle_message")
+    with pytest.raises(ConfigError, match="json has no 'handle_message'"):
+        resolve_handler("json:handle_message")
+    with pytest.raises(ConfigError, match="neither a callable"):
+        resolve_handler("handle_message")

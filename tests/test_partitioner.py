@@ -1,0 +1,70 @@
+"""Partition strategies and topic names (no broker needed)."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from helpers.config import ConfigError
+from helpers.partitioner import choose_partition, md5_partition, random_partition, strategy_function
+from helpers.topics import InvalidTopicName, check_topic_name
+
+
+def kaffe_md5_by_coreutils(key: str, count: int) -> int:
+    """Kaffe's published rule computed by another implementation: coreutils' md5sum,
+    then the digest's 16 bytes summed and taken modulo the partition count."""
+    hexdigest = subprocess.run(["md5sum"], input=key.encode(), capture_output=True, check=True).stdout.split()[0]
+    return sum(bytes.fromhex(hexdigest.decode())) % count
+
+
+@pytest.mark.parametrize("key", ["Metamorphosis", "sample_key", "", "Die Verwandlung", "ключ", "a" * 300])
+@pytest.mark.parametrize("count", [1, 2, 3, 6, 12])
+def test_md5_matches_kaffes_rule(key, count):
+    assert md5_partition(key, count) == kaffe_md5_by_coreutils(key, count)
+    assert md5_partition(key.encode(), count) == md5_partition(key, count)
+
+
+def test_md5_values_worked_by_hand():
+    # md5("Metamorphosis") = e231f70d375e02851bcc57ff1b1875b4 (md5sum); its 16 bytes sum to 1740
+    # (summed with shell arithmetic), so with 6 partitions Kaffe picks 1740 % 6 = 0, with 7: 4.
+    assert md5_partition("Metamorphosis", 6) == 0
+    assert md5_partition("Metamorphosis", 7) == 4
+    assert md5_partition("Metamorphosis", 10_000) == 1740
+
+
+def test_random_and_custom_strategies():
+    assert {random_partition(4) for _ in range(400)} == {0, 1, 2, 3}
+    always_last = strategy_function(lambda topic, count, key, value: count - 1)
+    assert choose_partition(always_last, "t", 5, b"k", b"v") == 4
+    by_name = strategy_function("helpers.partitioner:random_partition")
+    assert by_name is __import__("helpers.partitioner").partitioner.random_partition
+    with pytest.raises(ConfigError, match="not md5, random, or an importable function"):
+        strategy_function("nowhere:nothing")
+
+
+def test_a_strategy_returning_a_bad_partition_is_refused():
+    with pytest.raises(ConfigError, match="returned 7 for topic 't', which has 3 partition"):
+        choose_partition(lambda *a: 7, "t", 3, None, b"v")
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("our topic", "contains ' '"),
+    (".", "reserved"),
+    ("..", "reserved"),
+    ("t" * 250, "250 characters long; the limit is 249"),
+    ("tópico", "contains 'ó'"),
+    ("", "non-empty string"),
+    ("a/b", "contains '/'"),
+])
+def test_illegal_topic_names_are_refused_with_a_suggestion(name, problem):
+    with pytest.raises(InvalidTopicName) as err:
+        check_topic_name(name)
+    assert problem in err.value.cause
+
+
+def test_legal_topic_names_pass():
+    for name in ["our_topic", "another_topic", "a.b-c_d", "t" * 249, "..."]:
+        assert check_topic_name(name) == name
+    with pytest.raises(InvalidTopicName) as err:
+        check_topic_name("our topic")
+    assert "'our_topic'" in err.value.fix

@@ -1,0 +1,136 @@
+"""SyncProducer against the real broker."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conftest import read_topic
+from helpers import (MessageTypeError, ProduceError, SyncProducer, capture_produced, create_topic)
+from helpers.partitioner import md5_partition
+from helpers.topics import InvalidTopicName
+
+
+@pytest.fixture
+def producer(kafka, unique):
+    with SyncProducer(endpoints=[kafka], topics=[f"our_topic-{unique}", f"another_topic-{unique}"]) as p:
+        yield p
+
+
+def test_every_kaffe_call_form(producer, kafka, unique):
+    our, another = producer.config.topics
+    create_topic(kafka, our, partitions=3)
+    first = producer.produce_sync(another, [("Metamorphosis", "Franz Kafka"), ("The Trial", "Franz Kafka")])
+    assert [(d.topic, d.offset) for d in first] == [(another, 0), (another, 1)]
+    to_first_topic = producer.produce_sync("sample_key", "to the first topic")
+    assert to_first_topic.topic == our
+    pinned = producer.produce_sync(our, 2, [("k1", "v1"), ("k2", "v2")])
+    assert {d.partition for d in pinned} == {2}
+    three = producer.produce_sync(our, "The Castle", "Franz Kafka")
+    assert three.partition == md5_partition("The Castle", 3)
+    four = producer.produce_sync(our, 1, "Amerika", b"Franz Kafka")
+    assert four.partition == 1
+    stored = read_topic(kafka, our, 5)
+    assert sorted((m["partition"], m["key"], m["value"]) for m in stored) == sorted([
+        (to_first_topic.partition, "sample_key", "to the first topic"), (2, "k1", "v1"), (2, "k2", "v2"),
+        (three.partition, "The Castle", "Franz Kafka"), (1, "Amerika", "Franz Kafka")])
+    assert [m["key"] for m in read_topic(kafka, another, 2)] == ["Metamorphosis", "The Trial"]
+
+
+def test_headers_per_call_and_per_message(producer, kafka):
+    topic = producer.config.topics[1]
+    producer.produce_sync(topic, "k", "v", headers={"trace": "abc"})
+    producer.produce_sync(topic, [("k2", "v2", [("lang", b"de")])])
+    stored = read_topic(kafka, topic, 2)
+    assert stored[0]["headers"] == [("trace", "abc")]
+    assert stored[1]["headers"] == [("lang", "de")]
+
+
+def test_md5_strategy_puts_every_key_where_kaffe_would(kafka, unique):
+    topic = f"md5-{unique}"
+    create_topic(kafka, topic, partitions=6)
+    keys = [f"key-{i}" for i in range(60)]
+    with SyncProducer(endpoints=[kafka]) as p:
+        deliveries = p.produce_sync(topic, [(k, "v") for k in keys])
+    assert [d.partition for d in deliveries] == [md5_partition(k, 6) for k in keys]
+    assert len({d.partition for d in deliveries}) > 1
+
+
+def test_random_and_function_strategies(kafka, unique):
+    topic = f"strategies-{unique}"
+    create_topic(kafka, topic, partitions=4)
+    with SyncProducer(endpoints=[kafka], partition_strategy="random") as p:
+        spread = {d.partition for d in p.produce_sync(topic, [("same-key", str(i)) for i in range(80)])}
+    assert spread == {0, 1, 2, 3}
+    seen = []
+
+    def last_partition(topic_name, count, key, value):
+        seen.append((topic_name, count, key, value))
+        return count - 1
+    with SyncProducer(endpoints=[kafka], partition_strategy=last_partition) as p:
+        assert p.produce_sync(topic, "k", "v").partition == 3
+    assert seen == [(topic, 4, "k", "v")]
+
+
+@pytest.mark.parametrize("name", ["our topic", ".", "..", "t" * 250, "tópico"])
+def test_illegal_topic_names_are_refused_before_sending(producer, name):
+    started = time.monotonic()
+    with pytest.raises(InvalidTopicName):
+        producer.produce_sync(name, "k", "v")
+    assert time.monotonic() - started < 1
+
+
+def test_opting_out_shows_the_brokers_own_answer(kafka):
+    with SyncProducer(endpoints=[kafka], check_topic_names=False, timeout_s=5) as p:
+        with pytest.raises(ProduceError) as err:
+            p.produce_sync("our topic", "k", "v")
+    assert err.value.code == "TOPIC_EXCEPTION"
+    assert "Broker: Invalid topic" in err.value.cause and "no spaces" in err.value.fix
+
+
+def test_a_dict_value_is_refused_and_nothing_of_the_batch_is_written(producer, kafka):
+    topic = producer.config.topics[0]
+    producer.produce_sync(topic, "before", "kept")
+    with capture_produced(topic, kafka) as captured:
+        with pytest.raises(MessageTypeError) as err:
+            producer.produce_sync(topic, [("ok", "fine"), ("bad", {"title": "Metamorphosis"})])
+    assert "value is a dict" in err.value.cause and "json.dumps" in err.value.fix
+    assert isinstance(err.value, TypeError)
+    assert captured.messages == []
+    assert [m["value"] for m in read_topic(kafka, topic, 1)] == ["kept"]
+
+
+def test_an_oversize_message_is_refused_and_earlier_ones_are_kept(producer, kafka):
+    topic = producer.config.topics[0]
+    producer.produce_sync(topic, "small", "kept")
+    with pytest.raises(ProduceError) as err:
+        producer.produce_sync(topic, "big", "x" * 2_000_000)
+    assert err.value.code == "MSG_SIZE_TOO_LARGE" and "max.message.bytes" in err.value.fix
+    assert [m["value"] for m in read_topic(kafka, topic, 1)] == ["kept"]
+
+
+def test_an_unreachable_broker_fails_within_the_deadline():
+    started = time.monotonic()
+    with SyncProducer(endpoints=["127.0.0.1:1"], timeout_s=3) as p:
+        with pytest.raises(ProduceError) as err:
+            p.produce_sync("our_topic", "k", "v")
+    assert time.monotonic() - started < 10
+    assert "No broker at 127.0.0.1:1" in err.value.cause and "codealong broker start" in err.value.fix
+
+
+def test_the_first_topic_form_needs_configured_topics(kafka):
+    with SyncProducer(endpoints=[kafka]) as p:
+        with pytest.raises(Exception, match="no topics are configured"):
+            p.produce_sync("k", "v")
+
+
+def test_capture_produced_sees_only_the_block(producer, kafka):
+    topic = producer.config.topics[1]
+    producer.produce_sync(topic, "earlier", "not captured")
+    with capture_produced(topic, kafka) as captured:
+        producer.produce_sync(topic, "Metamorphosis", "Franz Kafka")
+    assert captured.pairs() == [("Metamorphosis", "Franz Kafka")]
+
+
+def test_repr_never_shows_settings(monkeypatch, kafka):
+    assert "bootstrap" not in repr(SyncProducer(endpoints=[kafka]))
