@@ -123,9 +123,10 @@ class ConsumerWorker:
         """Start in the background; a running worker of the same name is stopped first."""
         with self._registry_lock:
             previous = self.running.get(self.name)
-            if previous is not None and previous.is_alive():
-                log.info("Stopping the running worker %r before starting its replacement.", self.name)
-                previous.stop()
+        if previous is not None and previous.is_alive():
+            log.info("Stopping the running worker %r before starting its replacement.", self.name)
+            previous.stop()
+        with self._registry_lock:
             self.running[self.name] = self
         self._stop.clear()
         self.failure, self.state = None, "starting"
@@ -219,7 +220,7 @@ class ConsumerWorker:
                 if len(recent) > self.max_restarts:
                     self.failure = WorkerFailed(
                         f"Worker {self.name!r} gave up after {self.max_restarts} restarts within "
-                        f"{self.restart_window_s:g} s; last error: {err}",
+                        f"{self.restart_window_s:g} s; last error: {getattr(err, 'cause', err)}",
                         "Fix the cause in the log above (`worker.errors`), then start the worker again; "
                         "unconfirmed messages are delivered again.")
                     log.error("%s", self.failure)

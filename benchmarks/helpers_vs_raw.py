@@ -1,0 +1,180 @@
+"""The helpers' cost over raw confluent-kafka, measured side by side on the same broker.
+
+    python -m benchmarks.helpers_vs_raw [--messages 20000] [--size 100] [--repeat 3]
+
+Prints producer and consumer throughput (messages/s) with each helper figure as a ratio of
+raw in the same run, and produce-to-handler latency percentiles. Nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+import uuid
+
+from confluent_kafka import Consumer, Producer
+
+from helpers import OK, ConsumerConfig, ConsumerWorker, SyncProducer, create_topic, ensure_broker
+from helpers.config import ProducerConfig
+
+
+def raw_produce(bootstrap: str, topic: str, values: list[bytes]) -> float:
+    producer = Producer(ProducerConfig(endpoints=(bootstrap,)).client_settings())
+    producer.list_topics(topic, timeout=10)  # warm up as SyncProducer does: connection, metadata, producer id
+    producer.produce(topic, b"warm-up")
+    producer.flush(10)
+    began = time.perf_counter()
+    for i, value in enumerate(values):
+        while True:
+            try:
+                producer.produce(topic, value, str(i))
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+    assert producer.flush(60) == 0
+    return time.perf_counter() - began
+
+
+def helper_produce(bootstrap: str, topic: str, values: list[bytes], batch: int) -> float:
+    producer = SyncProducer(endpoints=[bootstrap], timeout_s=60)
+    producer.partitions_count(topic)
+    began = time.perf_counter()
+    if batch == 1:
+        for i, value in enumerate(values):
+            producer.produce_sync(topic, str(i), value)
+    else:
+        for start in range(0, len(values), batch):
+            producer.produce_sync(topic, [(str(start + j), v) for j, v in enumerate(values[start:start + batch])])
+    return time.perf_counter() - began
+
+
+def raw_consume(bootstrap: str, topic: str, count: int) -> float:
+    consumer = Consumer({**ConsumerConfig(endpoints=(bootstrap,), consumer_group=f"raw-{uuid.uuid4().hex}",
+                                          start_with_earliest_message=True).client_settings()})
+    consumer.subscribe([topic])
+    got, began = 0, time.perf_counter()
+    deadline = began + 120
+    try:
+        while got < count and time.perf_counter() < deadline:
+            msg = consumer.poll(0.2)
+            if msg is not None and not msg.error():
+                got += 1
+                consumer.store_offsets(msg)
+    finally:
+        consumer.close()
+    return time.perf_counter() - began
+
+
+def helper_consume(bootstrap: str, topic: str, count: int) -> float:
+    config = ConsumerConfig(endpoints=(bootstrap,), topics=(topic,), consumer_group=f"h-{uuid.uuid4().hex}",
+                            start_with_earliest_message=True)
+    done = threading.Event()
+    seen = [0]
+
+    def no_op(message):
+        seen[0] += 1
+        if seen[0] == count:
+            done.set()
+        return OK
+    began = time.perf_counter()
+    worker = ConsumerWorker(config, no_op, name=f"bench-{uuid.uuid4().hex}", keep=1).start()
+    done.wait(120)
+    elapsed = time.perf_counter() - began
+    worker.stop()
+    return elapsed
+
+
+def helper_latency(bootstrap: str, topic: str, samples: int) -> list[float]:
+    create_topic(bootstrap, topic)
+    arrived: dict[str, float] = {}
+    cond = threading.Condition()
+
+    def record(message):
+        with cond:
+            arrived[message["key"]] = time.perf_counter()
+            cond.notify_all()
+        return OK
+    config = ConsumerConfig(endpoints=(bootstrap,), topics=(topic,), consumer_group=f"lat-{uuid.uuid4().hex}",
+                            start_with_earliest_message=True)
+    worker = ConsumerWorker(config, record, name=f"lat-{uuid.uuid4().hex}", keep=1).start()
+    worker.wait_for_assignment()
+    producer = SyncProducer(endpoints=[bootstrap])
+    latencies = []
+    for i in range(samples):
+        sent = time.perf_counter()
+        producer.produce_sync(topic, str(i), b"x")
+        with cond:
+            cond.wait_for(lambda: str(i) in arrived, timeout=10)
+        latencies.append((arrived[str(i)] - sent) * 1000)
+    worker.stop()
+    return latencies
+
+
+def raw_latency(bootstrap: str, topic: str, samples: int) -> list[float]:
+    create_topic(bootstrap, topic)
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"rl-{uuid.uuid4().hex}",
+                         "auto.offset.reset": "earliest"})
+    assigned = threading.Event()
+    consumer.subscribe([topic], on_assign=lambda c, p: assigned.set())
+    producer = Producer(ProducerConfig(endpoints=(bootstrap,)).client_settings())
+    while not assigned.is_set():
+        consumer.poll(0.1)
+    latencies = []
+    try:
+        for i in range(samples):
+            sent = time.perf_counter()
+            producer.produce(topic, b"x", str(i))
+            producer.flush(10)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                msg = consumer.poll(0.5)
+                if msg is not None and not msg.error() and msg.key() == str(i).encode():
+                    latencies.append((time.perf_counter() - sent) * 1000)
+                    break
+    finally:
+        consumer.close()
+    return latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=20000)
+    parser.add_argument("--size", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--latency-samples", type=int, default=200)
+    args = parser.parse_args()
+    bootstrap = ensure_broker()
+    values = [b"x" * args.size] * args.messages
+    rows: dict[str, list[float]] = {}
+    for _ in range(args.repeat):
+        topic = f"bench-{uuid.uuid4().hex[:8]}"
+        create_topic(bootstrap, topic, partitions=3)
+        for name, run in [("raw produce + flush", lambda: raw_produce(bootstrap, topic, values)),
+                          ("helpers produce_sync, batches of 1000", lambda: helper_produce(bootstrap, topic, values, 1000)),
+                          ("helpers produce_sync, one at a time", lambda: helper_produce(bootstrap, topic, values[:args.messages // 20], 1) * 20),
+                          ("raw poll loop", lambda: raw_consume(bootstrap, topic, args.messages)),
+                          ("helpers ConsumerWorker", lambda: helper_consume(bootstrap, topic, args.messages))]:
+            rows.setdefault(name, []).append(args.messages / run())
+    print(f"{args.messages} messages of {args.size} bytes, median of {args.repeat} runs")
+    print(f"{'':42}{'msg/s':>10}{'spread':>10}{'ratio to raw':>14}")
+    for name, rates in rows.items():
+        base = rows["raw produce + flush"] if "produce" in name else rows["raw poll loop"]
+        ratio = statistics.median(rates) / statistics.median(base)
+        print(f"{name:42}{statistics.median(rates):>10.0f}{max(rates) - min(rates):>10.0f}{ratio:>14.2f}")
+    helper = helper_latency(bootstrap, f"lat-{uuid.uuid4().hex[:8]}", args.latency_samples)
+    raw = raw_latency(bootstrap, f"rawlat-{uuid.uuid4().hex[:8]}", args.latency_samples)
+    print(f"\nproduce-to-handler latency over {args.latency_samples} messages (ms)")
+    print(f"{'':42}{'p50':>10}{'p95':>10}{'p99':>10}")
+    for name, lat in (("raw (produce+flush, poll)", raw), ("helpers (produce_sync, ConsumerWorker)", helper)):
+        print(f"{name:42}{percentile(lat, 50):>10.2f}{percentile(lat, 95):>10.2f}{percentile(lat, 99):>10.2f}")
+    print(f"p99 difference helpers - raw: {percentile(helper, 99) - percentile(raw, 99):+.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""ConsumerWorker against the real broker: the handler contract, supervision, groups."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from helpers import (NO_COMMIT, OK, Application, CommitUpTo, ConfigError, ConsumerWorker, SyncProducer,
+                     WorkerFailed, create_topic, parse_config)
+from helpers.partitioner import md5_partition
+
+
+def send(kafka: str, topic: str, pairs) -> list:
+    with SyncProducer(endpoints=[kafka]) as producer:
+        return producer.produce_sync(topic, list(pairs))
+
+
+def confirm(message):
+    return OK
+
+
+def test_the_seeds_round_trip_reaches_the_handler(kafka, unique, consumer_config):
+    topic = f"another_topic-{unique}"
+    create_topic(kafka, topic)
+    lines = []
+
+    def handle_message(message):
+        lines.append(f"{message['key']}: {message['value']}")
+        return OK
+
+    with ConsumerWorker(consumer_config(topic), handle_message) as worker:
+        assert worker.wait_for_assignment() == [(topic, 0)]
+        sent_at = time.time() * 1000
+        delivery = send(kafka, topic, [("Metamorphosis", "Franz Kafka")])[0]
+        [message] = worker.wait_for(1, timeout=15)
+    assert lines == ["Metamorphosis: Franz Kafka"]
+    assert message["key"] == "Metamorphosis" and message["value"] == "Franz Kafka"
+    assert (message["topic"], message["partition"], message["offset"]) == (topic, 0, delivery.offset)
+    assert message["ts_type"] == "create" and abs(message["ts"] - sent_at) < 10_000
+    assert message["headers"] == []
+
+
+def test_bytes_decoding_on_request(kafka, unique, consumer_config):
+    topic = f"bytes-{unique}"
+    send(kafka, topic, [("k", b"\xff\x00raw")])
+    with ConsumerWorker(consumer_config(topic, decode="bytes"), confirm) as worker:
+        [message] = worker.wait_for(1, timeout=15)
+    assert message["value"] == b"\xff\x00raw" and message["key"] == b"k"
+
+
+def test_at_least_once_when_the_handler_fails_sometimes(kafka, unique, consumer_config):
+    topic = f"flaky-{unique}"
+    create_topic(kafka, topic, partitions=3)
+    send(kafka, topic, [(f"k{i}", str(i)) for i in range(300)])
+    seen: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def flaky(message):
+        with lock:
+            seen[message["value"]] = seen.get(message["value"], 0) + 1
+            first_time = seen[message["value"]] == 1
+        if first_time and int(message["value"]) % 50 == 7:
+            raise RuntimeError("transient failure")
+        return OK
+
+    with ConsumerWorker(consumer_config(topic), flaky, backoff_s=(0.05, 0.2), max_restarts=20) as worker:
+        handled = worker.wait_for(300, timeout=60)
+    assert sorted(int(m["value"]) for m in handled) == list(range(300))  # every one confirmed once
+    failures = [e for e in worker.errors if "transient failure" in str(e)]
+    assert len(failures) == 6 and worker.restarts == 6
+    assert all(seen[str(i)] >= 2 for i in range(300) if i % 50 == 7)
+    redelivered = sum(count - 1 for count in seen.values())
+    assert redelivered >= 6
+
+
+def test_ordering_within_a_partition_survives_restarts(kafka, unique, consumer_config):
+    topic = f"order-{unique}"
+    send(kafka, topic, [("same", str(i)) for i in range(50)])
+    failed = set()
+
+    def sometimes(message):
+        if message["value"] in ("10", "30") and message["value"] not in failed:
+            failed.add(message["value"])
+            raise ValueError("once")
+        return OK
+
+    with ConsumerWorker(consumer_config(topic), sometimes, backoff_s=(0.05, 0.1)) as worker:
+        handled = worker.wait_for(50, timeout=30)
+    assert [int(m["value"]) for m in handled] == list(range(50))
+
+
+def test_a_handler_that_forgets_to_return_ok_is_reported_and_nothing_is_committed(kafka, unique, consumer_config):
+    topic = f"noreturn-{unique}"
+    send(kafka, topic, [("Metamorphosis", "Franz Kafka")])
+    config = consumer_config(topic)
+
+    def forgetful(message):
+        pass  # no `return OK`
+
+    worker = ConsumerWorker(config, forgetful, max_restarts=2, backoff_s=(0.05, 0.1)).start()
+    with pytest.raises(WorkerFailed) as err:
+        worker.wait_for(1, timeout=20)
+    worker.stop()
+    assert "gave up after 2 restarts" in err.value.cause
+    assert any("returned None" in str(e) and "return OK" in e.error.fix for e in worker.errors)
+    # The message was never confirmed, so the group hands it to the next member.
+    with ConsumerWorker(config, confirm) as fixed:
+        assert [m["key"] for m in fixed.wait_for(1, timeout=15)] == ["Metamorphosis"]
+
+
+def test_a_handler_that_cannot_be_imported_is_refused_at_once(consumer_config):
+    with pytest.raises(ConfigError, match="cannot be imported"):
+        ConsumerWorker(consumer_config("t"), "example_consumr:handle_message")
+
+
+def test_restart_resumes_from_committed_offsets(kafka, unique, consumer_config):
+    topic = f"resume-{unique}"
+    config = consumer_config(topic)
+    send(kafka, topic, [("old", str(i)) for i in range(5)])
+    with ConsumerWorker(config, confirm) as worker:
+        assert len(worker.wait_for(5, timeout=15)) == 5
+    send(kafka, topic, [("new", str(i)) for i in range(5, 8)])
+    with ConsumerWorker(config, confirm) as worker:
+        resumed = worker.wait_for(3, timeout=15)
+        assert worker.wait_for(1, timeout=2) == []
+    assert [m["value"] for m in resumed] == ["5", "6", "7"]
+
+
+def test_two_members_of_a_group_split_the_partitions(kafka, unique, consumer_config):
+    topic = f"split-{unique}"
+    create_topic(kafka, topic, partitions=2)
+    config = consumer_config(topic)
+    first = ConsumerWorker(config, confirm, name="first").start()
+    assert first.wait_for_assignment() == [(topic, 0), (topic, 1)]
+    second = ConsumerWorker(config, confirm, name="second").start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not (len(first.assignment) == 1 and len(second.assignment) == 1):
+        time.sleep(0.1)
+    assert sorted(first.assignment + second.assignment) == [(topic, 0), (topic, 1)]
+    keys = [f"key-{i}" for i in range(20)]
+    send(kafka, topic, [(k, "v") for k in keys])
+    expected_first = sum(1 for k in keys if (topic, md5_partition(k, 2)) in first.assignment)
+    got_first = first.wait_for(expected_first, timeout=15)
+    got_second = second.wait_for(20 - expected_first, timeout=15)
+    assert {m["partition"] for m in got_first} == {first.assignment[0][1]}
+    assert {m["partition"] for m in got_second} == {second.assignment[0][1]}
+    assert len(got_first) + len(got_second) == 20
+
+
+def test_starting_a_worker_again_replaces_the_first(kafka, unique, consumer_config):
+    topic = f"rerun-{unique}"
+    create_topic(kafka, topic)
+    config = consumer_config(topic)
+    old = ConsumerWorker(config, confirm, name="cell").start()
+    assert old.wait_for_assignment()
+    started = time.monotonic()
+    new = ConsumerWorker(config, confirm, name="cell").start()  # the re-run notebook cell
+    assert not old.is_alive() and ConsumerWorker.running["cell"] is new
+    assert new.wait_for_assignment(timeout=15) == [(topic, 0)]
+    assert time.monotonic() - started < 10  # no stall waiting for the old member's session
+    send(kafka, topic, [("k", "v")])
+    assert len(new.wait_for(1, timeout=10)) == 1
+    new.start()  # the same object again: still one member
+    assert new.wait_for_assignment(timeout=15) == [(topic, 0)]
+
+
+def test_stop_returns_within_its_deadline(consumer_config, unique, kafka):
+    topic = f"stop-{unique}"
+    create_topic(kafka, topic)
+    worker = ConsumerWorker(consumer_config(topic), confirm).start()
+    worker.wait_for_assignment()
+    started = time.monotonic()
+    assert worker.stop(timeout=10)
+    assert time.monotonic() - started < 10 and worker.state == "stopped"
+
+
+def test_batch_mode_ok_no_commit_and_commit_up_to(kafka, unique, consumer_config):
+    topic = f"batch-{unique}"
+    send(kafka, topic, [("k", str(i)) for i in range(10)])
+    config = consumer_config(topic, batch=True)
+    batches = []
+
+    def keep_nothing(messages):
+        batches.append([m["value"] for m in messages])
+        return NO_COMMIT
+
+    with ConsumerWorker(config, keep_nothing) as worker:
+        assert len(worker.wait_for(10, timeout=15)) == 10
+    with ConsumerWorker(config, lambda messages: CommitUpTo(messages[0]["offset"] + 3)) as worker:
+        assert len(worker.wait_for(10, timeout=15)) == 10  # NO_COMMIT: all of them again
+    with ConsumerWorker(config, lambda messages: OK) as worker:
+        again = worker.wait_for(10, timeout=15)
+    assert [m["value"] for m in again] == [str(i) for i in range(4, 10)]  # committed up to offset 3
+    with ConsumerWorker(config, lambda messages: OK) as worker:
+        assert worker.wait_for_assignment() and worker.wait_for(10, timeout=3) == []  # OK committed the rest
+    assert [v for batch in batches for v in batch] == [str(i) for i in range(10)]
+
+
+def test_subscribing_to_a_missing_topic_is_reported(kafka, unique, consumer_config):
+    with ConsumerWorker(consumer_config(f"missing-{unique}"), confirm) as worker:
+        deadline = time.monotonic() + 15
+        while not worker.errors and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert worker.errors, "no report of the missing topic"
+    assert "Unknown topic or partition" in str(worker.errors[0].error)
+    assert "Create the topic first" in worker.errors[0].error.fix
+
+
+def test_application_children_per_environment(kafka, unique):
+    topic = f"app-{unique}"
+    create_topic(kafka, topic)
+    config = parse_config({
+        "consumer": {"endpoints": [kafka], "topics": [topic], "consumer_group": f"app-{unique}",
+                     "message_handler": "helpers.consumer:message_dict", "start_with_earliest_message": True},
+        "consumers": {"audit": {"endpoints": [kafka], "topics": [topic], "consumer_group": f"audit-{unique}",
+                                "message_handler": "helpers.consumer:message_dict"}}})
+    app = Application(config)
+    assert app.start("test") == []
+    prod = app.start("prod")
+    assert [w.name for w in prod] == ["consumer"] and prod[0].is_alive()
+    dev = app.start("dev")
+    assert [w.name for w in dev] == ["audit", "consumer"] and all(w.is_alive() for w in dev)
+    assert not prod[0].is_alive()
+    app.stop()
+    assert not any(w.is_alive() for w in dev) and app.workers == []
+    with pytest.raises(ConfigError, match="Unknown environment 'staging'"):
+        app.start("staging")
