@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -137,6 +137,17 @@ class CodealongConfig:
             raise ConfigError("No [consumer] section is configured.",
                               "Add a [consumer] table with endpoints, topics, consumer_group and message_handler.")
         return self.consumers["consumer"]
+
+
+def with_overrides(config, **overrides):
+    """A copy of a producer or consumer config with keyword overrides (a single endpoint
+    or topic may be given as a plain string)."""
+    for key in ("endpoints", "topics"):
+        if isinstance(overrides.get(key), str):
+            overrides[key] = (overrides[key],)
+        elif key in overrides:
+            overrides[key] = tuple(overrides[key])
+    return replace(config, **overrides)
 
 
 # ---- parsing ---------------------------------------------------------------------------

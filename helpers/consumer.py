@@ -26,7 +26,7 @@ from typing import Any, Callable, ClassVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from .config import ConsumerConfig
+from .config import ConsumerConfig, with_overrides
 from .errors import CodealongError
 
 log = logging.getLogger(__name__)
@@ -92,12 +92,7 @@ class ConsumerWorker:
     def __init__(self, config: ConsumerConfig, handler: Callable | str | None = None, *, name: str | None = None,
                  max_restarts: int = 5, restart_window_s: float = 60.0, backoff_s: tuple[float, float] = (0.2, 5.0),
                  keep: int = 10_000, **overrides):
-        for key in ("endpoints", "topics"):
-            if isinstance(overrides.get(key), str):
-                overrides[key] = (overrides[key],)
-            elif key in overrides:
-                overrides[key] = tuple(overrides[key])
-        self.config = replace(config, **overrides)
+        self.config = with_overrides(config, **overrides)
         if handler is not None:
             self.config = replace(self.config, message_handler=handler)
         self.handler = self.config.resolve_handler()

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from .config import ProducerConfig
+from .config import ProducerConfig, with_overrides
 from .errors import CodealongError
 from .partitioner import choose_partition, strategy_function
 from .topics import check_topic_name
@@ -87,13 +87,7 @@ class SyncProducer:
     """Kaffe's ``Kaffe.Producer`` on confluent-kafka. See ``produce_sync`` for the call forms."""
 
     def __init__(self, config: ProducerConfig | None = None, *, check_topic_names: bool = True, **overrides):
-        config = config or ProducerConfig()
-        for key in ("endpoints", "topics"):
-            if isinstance(overrides.get(key), str):
-                overrides[key] = (overrides[key],)
-            elif key in overrides:
-                overrides[key] = tuple(overrides[key])
-        self.config = replace(config, **overrides)
+        self.config = with_overrides(config or ProducerConfig(), **overrides)
         self.check_topic_names = check_topic_names
         self._strategy = strategy_function(self.config.partition_strategy)
         self._partition_counts: dict[str, tuple[int, float]] = {}

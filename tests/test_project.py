@@ -8,7 +8,6 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
-import pytest
 import yaml
 
 from helpers.settings import REPO_ROOT, kafka_version, read_dotenv
