@@ -253,6 +253,15 @@ class ConsumerWorker:
             consumer.close()  # commits the offsets stored for confirmed messages; leaves the group
 
     def _on_assign(self, consumer, partitions) -> None:
+        if self.config.auto_offset_reset() == "latest" and partitions:
+            # librdkafka resolves "latest" lazily, at its first fetch: a message produced in
+            # between would be skipped. Pin the start now, so that "assigned" means "sees
+            # everything produced from here on". Committed offsets still win.
+            committed = consumer.committed(partitions, timeout=10)
+            for partition, done in zip(partitions, committed):
+                if done.offset < 0:
+                    partition.offset = consumer.get_watermark_offsets(partition, timeout=10)[1]
+            consumer.assign(partitions)
         self._assignment = sorted((p.topic, p.partition) for p in partitions)
 
     def _on_revoke(self, consumer, partitions) -> None:

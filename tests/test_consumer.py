@@ -226,3 +226,16 @@ def test_application_children_per_environment(kafka, unique):
     assert not any(w.is_alive() for w in dev) and app.workers == []
     with pytest.raises(ConfigError, match="Unknown environment 'staging'"):
         app.start("staging")
+
+
+def test_latest_start_sees_everything_produced_once_assigned(kafka, unique, consumer_config):
+    topic = f"latest-{unique}"
+    create_topic(kafka, topic, partitions=2)
+    send(kafka, topic, [("before", "not seen")])
+    for attempt in range(5):  # the race this guards against needs several tries to show
+        config = consumer_config(topic, start_with_earliest_message=False, consumer_group=f"latest-{unique}-{attempt}")
+        with ConsumerWorker(config, confirm) as worker:
+            assert len(worker.wait_for_assignment()) == 2
+            send(kafka, topic, [(f"after-{attempt}", "seen")])
+            got = worker.wait_for(1, timeout=10)
+        assert [m["key"] for m in got] == [f"after-{attempt}"]
