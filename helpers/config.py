@@ -257,16 +257,30 @@ def parse_config(data: dict) -> CodealongConfig:
     return CodealongConfig(producer, consumers)
 
 
-def load_config(path: str | Path) -> CodealongConfig:
-    """Read a TOML config file (see the module docstring for its shape)."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"Config file {path} does not exist.", "Check the path, or create it.") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path} is not valid TOML: {err}.", "Fix the syntax at the line named.") from None
+def load_config(*paths: str | Path) -> CodealongConfig:
+    """Read one or more TOML files (later files add sections; see the module docstring)."""
+    data: dict = {}
+    for path in map(Path, paths):
+        try:
+            part = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"Config file {path} does not exist.", "Check the path, or create it.") from None
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{path} is not valid TOML: {err}.", "Fix the syntax at the line named.") from None
+        for section, table in part.items():
+            if section in data and section != "consumers":
+                raise ConfigError(f"[{section}] is configured in more than one file ({path} repeats it).",
+                                  "Keep each section in one file.")
+            data.setdefault(section, {}).update(table)
     return parse_config(data)
+
+
+SECRET_SETTINGS = ("sasl.password", "ssl.key.password", "sasl.oauthbearer.client.secret")
+
+
+def redact(settings: dict) -> dict:
+    """A copy of client settings that is safe to show: secrets replaced by '***'."""
+    return {key: "***" if key in SECRET_SETTINGS else value for key, value in settings.items()}
 
 
 def resolve_handler(spec) -> Callable:

@@ -27,7 +27,7 @@ from typing import Any, Callable, ClassVar
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from .config import ConsumerConfig, with_overrides
-from .errors import CodealongError
+from .errors import CLIENT_LOG, CodealongError
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ class ConsumerWorker:
 
     def _run_client(self) -> None:
         settings = {**self.config.client_settings(), "error_cb": self._on_client_error}
-        consumer = Consumer(settings, logger=logging.getLogger("helpers.librdkafka"))
+        consumer = Consumer(settings, logger=CLIENT_LOG)
         try:
             consumer.subscribe(list(self.config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
             self.state = "running"

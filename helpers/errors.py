@@ -5,6 +5,12 @@ sentences: the cause and the fix. Learners read the message; tests read the part
 """
 from __future__ import annotations
 
+import logging
+
+#: The logger every Kafka client made by the helpers writes librdkafka's log lines to, so
+#: they go through Python logging (JupyterLab and nbval then see the same output).
+CLIENT_LOG = logging.getLogger("helpers.librdkafka")
+
 
 class CodealongError(Exception):
     """Base class: ``str(err)`` is "<cause>\\nFix: <fix>"."""

@@ -19,7 +19,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from .config import ProducerConfig, with_overrides
-from .errors import CodealongError
+from .errors import CLIENT_LOG, CodealongError
 from .partitioner import choose_partition, strategy_function
 from .topics import check_topic_name
 
@@ -86,20 +86,24 @@ def _check_payload(kind: str, data) -> None:
 class SyncProducer:
     """Kaffe's ``Kaffe.Producer`` on confluent-kafka. See ``produce_sync`` for the call forms."""
 
-    def __init__(self, config: ProducerConfig | None = None, *, check_topic_names: bool = True, **overrides):
+    def __init__(self, config: ProducerConfig | None = None, *, check_topic_names: bool = True,
+                 client_settings: dict | None = None, **overrides):
+        """`overrides` replace config fields (endpoints=..., topics=..., timeout_s=...);
+        `client_settings` adds raw librdkafka settings, e.g. {"message.max.bytes": 3_000_000}."""
         self.config = with_overrides(config or ProducerConfig(), **overrides)
         self.check_topic_names = check_topic_names
         self._strategy = strategy_function(self.config.partition_strategy)
         self._partition_counts: dict[str, tuple[int, float]] = {}
-        self._last_client_error: KafkaError | None = None
-        self._producer = Producer({**self.config.client_settings(), "error_cb": self._on_client_error},
-                                  logger=logging.getLogger("helpers.librdkafka"))
+        self._client_errors: list[KafkaError] = []
+        self._producer = Producer({**self.config.client_settings(), **(client_settings or {}),
+                                   "error_cb": self._on_client_error},
+                                  logger=CLIENT_LOG)
 
     def __repr__(self) -> str:  # never shows client settings: they may hold credentials
         return f"SyncProducer(endpoints={list(self.config.endpoints)}, topics={list(self.config.topics)})"
 
     def _on_client_error(self, err: KafkaError) -> None:
-        self._last_client_error = err
+        self._client_errors.append(err)
 
     # ---- the Kaffe call forms -----------------------------------------------------------
     def produce_sync(self, *args, headers=None):
@@ -182,7 +186,7 @@ class SyncProducer:
         results: dict[int, tuple] = {}
         started = time.monotonic()
         deadline = started + self.config.timeout_s + 2
-        self._last_client_error = None
+        self._client_errors = []
         for index, ((key, value, hdrs), target) in enumerate(zip(batch, targets)):
             def on_delivery(err, msg, index=index, key=key):
                 results[index] = (err, msg, key)
@@ -226,12 +230,16 @@ class SyncProducer:
 
     def _explain_timeout(self, topic: str, err: KafkaError, delivered) -> ProduceError:
         """A timed-out message says little; find out why (broker down, or no leader)."""
-        client_err = self._last_client_error
         servers = self.config.client_settings()["bootstrap.servers"]
-        if client_err is not None and client_err.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
-            return ProduceError(f"No broker at {servers} acknowledged the message within "
-                                f"{self.config.timeout_s:g} s ({client_err.str()}).", FIXES["_TRANSPORT"],
-                                code="_MSG_TIMED_OUT", delivered=delivered)
+        unresolved = [e for e in self._client_errors if e.code() == KafkaError._RESOLVE]
+        if unresolved:
+            name = unresolved[0].str().split("Failed to resolve '")[-1].split("'")[0]
+            return ProduceError(
+                f"The broker at {servers} answered, but it advertises itself as {name!r}, which this machine "
+                f"cannot resolve, so the message was not acknowledged within {self.config.timeout_s:g} s.",
+                "Make the broker advertise an address clients can reach: with Docker, a second listener "
+                "advertised as localhost:29092 (see docker-compose.yml) and KAFKA_BOOTSTRAP_SERVERS=localhost:29092.",
+                code="_RESOLVE", delivered=delivered)
         try:
             metadata = self._producer.list_topics(topic, timeout=2)
             leaderless = [p for p in metadata.topics[topic].partitions.values()
@@ -242,6 +250,11 @@ class SyncProducer:
             return ProduceError(f"The message to {topic!r} timed out after {self.config.timeout_s:g} s: partition "
                                 f"{leaderless[0].id} has no leader (LEADER_NOT_AVAILABLE).",
                                 FIXES["LEADER_NOT_AVAILABLE"], code="LEADER_NOT_AVAILABLE", delivered=delivered)
+        down = [e for e in self._client_errors if e.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT)]
+        if down:
+            return ProduceError(f"No broker at {servers} acknowledged the message within "
+                                f"{self.config.timeout_s:g} s ({down[-1].str()}).", FIXES["_TRANSPORT"],
+                                code="_MSG_TIMED_OUT", delivered=delivered)
         return _produce_error(err, f"a message to {topic!r}", delivered,
                               extra=f" after {self.config.timeout_s:g} s")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import Consumer, TopicPartition
 
 from .consumer import message_dict
-from .errors import CodealongError
+from .errors import CLIENT_LOG, CodealongError
 
 
 @dataclass
@@ -41,7 +41,8 @@ def _end_offsets(consumer: Consumer, topic: str, timeout: float) -> dict[int, in
 def capture_produced(topic: str, bootstrap: str, *, decode: str = "text", timeout: float = 10.0):
     """Collect, into ``captured.messages``, what is appended to `topic` inside the block."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"capture-{uuid.uuid4().hex}",
-                         "enable.auto.commit": False, "allow.auto.create.topics": False})
+                         "enable.auto.commit": False, "allow.auto.create.topics": False,
+                         "logger": CLIENT_LOG})
     captured = Captured(topic)
     try:
         before = _end_offsets(consumer, topic, timeout)

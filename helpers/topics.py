@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
+import time
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from .errors import CodealongError
+from .errors import CLIENT_LOG, CodealongError
 
 MAX_TOPIC_LENGTH = 249
 _LEGAL = re.compile(r"[A-Za-z0-9._-]+")
@@ -44,11 +45,33 @@ def check_topic_name(name) -> str:
 def create_topic(bootstrap: str, name: str, partitions: int = 1, replication_factor: int = 1,
                  config: dict | None = None, timeout: float = 10, **client_settings) -> None:
     """Create a topic and wait for it; an existing topic is left as it is."""
-    admin = AdminClient({"bootstrap.servers": bootstrap, **client_settings})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG, **client_settings})
     future = admin.create_topics([NewTopic(name, partitions, replication_factor, config=config or {})],
                                  request_timeout=timeout)[name]
     try:
         future.result(timeout)
     except KafkaException as err:
-        if err.args[0].name() != "TOPIC_ALREADY_EXISTS":
+        if err.args[0].name() != "TOPIC_ALREADY_EXISTS" or _being_deleted(admin, name, timeout):
             raise
+
+
+def _being_deleted(admin: AdminClient, name: str, timeout: float) -> bool:
+    return name not in admin.list_topics(timeout=timeout).topics
+
+
+def recreate_topic(bootstrap: str, name: str, partitions: int = 1, replication_factor: int = 1,
+                   config: dict | None = None, timeout: float = 30, **client_settings) -> None:
+    """Delete the topic if it exists and create it empty (so offsets start at 0 again)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG, **client_settings})
+    if name in admin.list_topics(timeout=timeout).topics:
+        admin.delete_topics([name], request_timeout=timeout)[name].result(timeout)
+    deadline = time.monotonic() + timeout
+    while True:  # deletion finishes in the background; creating too early is refused
+        try:
+            return create_topic(bootstrap, name, partitions, replication_factor, config, timeout, **client_settings)
+        except KafkaException as err:
+            if time.monotonic() > deadline:
+                raise
+            if err.args[0].name() not in ("TOPIC_ALREADY_EXISTS", "UNKNOWN_TOPIC_OR_PART"):
+                raise
+            time.sleep(0.2)

@@ -106,14 +106,18 @@ class LocalCluster:
     """The embedded Kafka cluster. ``LocalCluster()`` is the single node on 127.0.0.1:9092;
     ``LocalCluster(nodes=3)`` is three nodes from port 9192 up."""
 
-    def __init__(self, nodes: int = 1, port: int | None = None):
+    def __init__(self, nodes: int = 1, port: int | None = None, *, name: str | None = None,
+                 advertised_host: str = HOST):
+        """`advertised_host` is the name the broker tells clients to reconnect to; anything but
+        127.0.0.1 reproduces the classic Docker mistake (see the troubleshooting notebook)."""
         if nodes < 1:
             raise ValueError("nodes must be at least 1")
         self.nodes = nodes
+        self.advertised_host = advertised_host
         self.version = settings.kafka_version()
         first = port if port is not None else settings.base_port() + (0 if nodes == 1 else 100)
         self.ports = {i: (first + 2 * (i - 1), first + 2 * (i - 1) + 1) for i in range(1, nodes + 1)}
-        self.dir = settings.state_dir() / ("single" if nodes == 1 else f"{nodes}-nodes")
+        self.dir = settings.state_dir() / (name or ("single" if nodes == 1 else f"{nodes}-nodes"))
 
     # ---- addresses and files -------------------------------------------------------
     @property
@@ -181,6 +185,7 @@ class LocalCluster:
         template = resources.files("helpers.broker").joinpath("resources/server.properties").read_text()
         text = string.Template(template).substitute(
             node_id=node, voters=voters, broker_port=broker_port, controller_port=controller_port,
+            advertised_host=self.advertised_host,
             data_dir=self.node_dir(node) / "data", internal_rf=min(3, self.nodes),
             internal_min_isr=2 if self.nodes >= 3 else 1)
         path = self.node_dir(node) / "server.properties"
@@ -304,7 +309,9 @@ class LocalCluster:
             proc.send_signal(signal.SIGTERM)
         _, alive = psutil.wait_procs(list(procs.values()), timeout=timeout)
         for proc in alive:
-            log.warning("Kafka pid %s ignored SIGTERM for %g s; killing it.", proc.pid, timeout)
+            # Seen when all nodes of a cluster stop together and the last ones lose their
+            # controller quorum; Kafka recovers its logs at the next start.
+            log.info("Kafka pid %s did not stop within %g s of SIGTERM; killing it.", proc.pid, timeout)
             proc.kill()
         psutil.wait_procs(alive, timeout=10)
         for n in procs:

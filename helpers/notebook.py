@@ -1,0 +1,146 @@
+"""What every notebook does the same way: check the machine, find the broker, show logs,
+and draw Kafka's ideas as text pictures (stable, so nbval can compare them)."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections import deque
+from contextlib import contextmanager
+from importlib.metadata import version
+
+from .broker import ensure_broker
+from .errors import CLIENT_LOG, CodealongError
+
+MIN_PYTHON = (3, 10)
+MIN_CONFLUENT_KAFKA = (2, 13)
+
+_background_logs: deque[str] = deque(maxlen=500)
+
+
+class NotebookLogHandler(logging.Handler):
+    """Prints records made by the cell's own thread; keeps those from background threads
+    (consumer workers) for `background_logs()`, so they never land in whichever cell runs."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        if threading.current_thread() is threading.main_thread():
+            print(line, file=sys.stderr)
+        else:
+            _background_logs.append(line)
+
+
+def setup_logging(level: int = logging.WARNING) -> None:
+    """Route every log line (librdkafka's too, via the helpers) through one handler."""
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not isinstance(h, NotebookLogHandler)]
+    handler = NotebookLogHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    # The client's routine reconnect and retry notices are warnings; show its errors only.
+    CLIENT_LOG.setLevel(max(level, logging.ERROR))
+
+
+def background_logs() -> list[str]:
+    """The log lines background threads wrote since the last call (and forget them)."""
+    lines = list(_background_logs)
+    _background_logs.clear()
+    return lines
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")[:2] if part.isdigit())
+
+
+def check_environment() -> str:
+    """Check Python and the client library, set up logging, and return the bootstrap servers
+    of a broker that answers (KAFKA_BOOTSTRAP_SERVERS, else the embedded broker, started if needed)."""
+    if sys.version_info < MIN_PYTHON:
+        raise CodealongError(f"This is Python {sys.version.split()[0]}; the codealong needs 3.10 or newer.",
+                             "Install a newer Python and recreate .venv (`make run`).")
+    if _version_tuple(version("confluent-kafka")) < MIN_CONFLUENT_KAFKA:
+        raise CodealongError(f"confluent-kafka {version('confluent-kafka')} is too old (2.13+ needed).",
+                             "Run `.venv/bin/pip install -U confluent-kafka`.")
+    setup_logging()
+    bootstrap = ensure_broker()
+    where = "KAFKA_BOOTSTRAP_SERVERS" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "the embedded broker"
+    print(f"Environment OK: Python 3.10+, confluent-kafka 2.13+; Kafka answers at {bootstrap} ({where}).")
+    return bootstrap
+
+
+def docker_engine() -> str | None:
+    """The Docker engine's version if one answers here, else None."""
+    docker = shutil.which("docker")
+    if not docker:
+        return None
+    try:
+        probe = subprocess.run([docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True,
+                               text=True, timeout=15)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return probe.stdout.strip() if probe.returncode == 0 and probe.stdout.strip() else None
+
+
+# ---- pictures ------------------------------------------------------------------------------
+def draw_partitions(topic: str, partitions: dict[int, list[str]], cell: int = 15) -> str:
+    """A topic as rows of numbered slots: one row per partition, one slot per offset."""
+    lines = [f"topic {topic!r}"]
+    for partition, items in sorted(partitions.items()):
+        offsets = "".join(f"{i:^{cell}}" for i in range(len(items)))
+        boxes = "".join(f"[{str(item)[:cell - 2]:^{cell - 2}}]" for item in items)
+        lines.append(f"  offset      {offsets}")
+        lines.append(f"  partition {partition} {boxes}  <- next write: offset {len(items)}")
+    return "\n".join(lines)
+
+
+def draw_replicas(topic: str, assignment: dict[int, tuple[int, list[int]]], brokers: list[int]) -> str:
+    """Which broker holds which partition: L = leader, r = replica (follower), . = nothing."""
+    header = "            " + "".join(f"broker {b:<4}" for b in brokers)
+    lines = [f"topic {topic!r}: L = leader, r = replica", header]
+    for partition, (leader, replicas) in sorted(assignment.items()):
+        row = "".join(f"{'L' if b == leader else 'r' if b in replicas else '.':^11}" for b in brokers)
+        lines.append(f"partition {partition} {row}")
+    return "\n".join(lines)
+
+
+def replica_layout(bootstrap: str, topic: str) -> tuple[dict[int, tuple[int, list[int]]], list[int]]:
+    """The live (leader, replicas) per partition of a topic, and the brokers' ids."""
+    from confluent_kafka.admin import AdminClient
+
+    metadata = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG}).list_topics(topic, timeout=10)
+    parts = metadata.topics[topic].partitions
+    return {p: (info.leader, list(info.replicas)) for p, info in parts.items()}, sorted(metadata.brokers)
+
+
+class _Collect(logging.Handler):
+    def __init__(self, lines: list[str]):
+        super().__init__()
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message not in self.lines:
+            self.lines.append(message)
+
+
+@contextmanager
+def client_log_lines(logger_name: str = CLIENT_LOG.name):
+    """Collect the distinct log lines the Kafka client writes inside the block (each once,
+    in order) instead of printing them as they come, so a cell can show the telling ones."""
+    lines: list[str] = []
+    logger = logging.getLogger(logger_name)
+    handler = _Collect(lines)
+    saved = logger.propagate, logger.level
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)  # collect everything the client was asked to log
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate, level = saved
+        logger.setLevel(level)

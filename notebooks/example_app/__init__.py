@@ -1,0 +1,1 @@
+"""The seed's small application, rebuilt by the notebooks: config, consumer, producer, application."""
