@@ -14,11 +14,11 @@ from .consumer import NO_COMMIT, OK, CommitUpTo, ConsumerWorker, HandlerError, W
 from .errors import CodealongError
 from .producer import Delivery, MessageTypeError, ProduceError, SyncProducer
 from .testing import capture_produced
-from .topics import InvalidTopicName, check_topic_name, create_topic, recreate_topic
+from .topics import InvalidTopicName, check_topic_name, create_topic, delete_topic, recreate_topic
 
 __all__ = [
     "Application", "ensure_broker", "CodealongConfig", "ConfigError", "ConsumerConfig", "ProducerConfig",
     "load_config", "parse_config", "NO_COMMIT", "OK", "CommitUpTo", "ConsumerWorker", "HandlerError",
     "WorkerFailed", "CodealongError", "Delivery", "MessageTypeError", "ProduceError", "SyncProducer",
-    "capture_produced", "InvalidTopicName", "check_topic_name", "create_topic", "recreate_topic",
+    "capture_produced", "InvalidTopicName", "check_topic_name", "create_topic", "delete_topic", "recreate_topic",
 ]

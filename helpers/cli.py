@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import click
 
@@ -26,6 +27,7 @@ class CodealongGroup(click.Group):
 def main():
     """kafka-codealong: learn Apache Kafka from zero, on a real broker."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("papermill").setLevel(logging.WARNING)
 
 
 @main.group()
@@ -112,15 +114,40 @@ def doctor():
 
 
 @main.command()
-def run():
-    """Run the codealong end to end on the embedded broker."""
-    from .broker import ensure_broker
-    from .smoke import round_trip
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/latest"),
+              show_default=True, help="Where the executed copies go.")
+@click.option("--only", default="", help="Run only notebooks whose name contains this, e.g. 05.")
+@click.option("--notebooks", "folder", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Another folder of numbered notebooks.")
+@click.option("-p", "--parameter", "extra", type=(str, str), multiple=True,
+              help="A notebook parameter, e.g. -p TIMEOUT_S 30 (values are read as Python literals).")
+def run(output, only, folder, extra):
+    """Run the codealong end to end: every notebook, in order, on a real broker."""
+    import ast
 
+    from .broker import ensure_broker
+    from .runner import NOTEBOOKS, find_notebooks, run_notebooks, summary
+
+    notebooks = find_notebooks(folder or NOTEBOOKS, only)
+    if not notebooks:
+        raise CodealongError(f"No numbered notebooks (NN_name.ipynb) matching {only!r} in {folder or NOTEBOOKS}.",
+                             "Check --notebooks and --only.")
     bootstrap = ensure_broker()
-    click.echo(f"Broker: {bootstrap}")
-    key, value = round_trip(bootstrap)
-    click.echo(f"Round trip through Kafka: {key}: {value}")
+    parameters = {"BOOTSTRAP_SERVERS": bootstrap}
+    for name, value in extra:
+        try:
+            parameters[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parameters[name] = value
+    click.echo(f"Running {len(notebooks)} notebook(s) against Kafka at {bootstrap}; output in {output}/")
+    results = run_notebooks(notebooks, output, parameters)
+    click.echo(summary(results))
+    failed = [r for r in results if not r.ok]
+    if failed:
+        click.secho(f"{len(failed)} notebook(s) failed; open the executed copy in {output}/ to see the cell.",
+                    fg="red", err=True)
+        sys.exit(1)
+    click.echo(f"All {len(results)} notebooks ran. Executed copies: {output}/")
 
 
 if __name__ == "__main__":

@@ -59,19 +59,29 @@ def _being_deleted(admin: AdminClient, name: str, timeout: float) -> bool:
     return name not in admin.list_topics(timeout=timeout).topics
 
 
-def recreate_topic(bootstrap: str, name: str, partitions: int = 1, replication_factor: int = 1,
-                   config: dict | None = None, timeout: float = 30, **client_settings) -> None:
-    """Delete the topic if it exists and create it empty (so offsets start at 0 again)."""
+def delete_topic(bootstrap: str, name: str, timeout: float = 30, **client_settings) -> None:
+    """Delete the topic if it exists, and wait until the broker no longer lists it."""
     admin = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG, **client_settings})
     if name in admin.list_topics(timeout=timeout).topics:
         admin.delete_topics([name], request_timeout=timeout)[name].result(timeout)
     deadline = time.monotonic() + timeout
-    while True:  # deletion finishes in the background; creating too early is refused
+    while name in admin.list_topics(timeout=timeout).topics:
+        if time.monotonic() > deadline:
+            raise CodealongError(f"Topic {name!r} was still listed {timeout:g} s after its deletion.",
+                                 "Check the broker's log (`codealong broker logs`) and retry.")
+        time.sleep(0.1)
+
+
+def recreate_topic(bootstrap: str, name: str, partitions: int = 1, replication_factor: int = 1,
+                   config: dict | None = None, timeout: float = 30, **client_settings) -> None:
+    """Delete the topic if it exists and create it empty (so offsets start at 0 again)."""
+    delete_topic(bootstrap, name, timeout, **client_settings)
+    deadline = time.monotonic() + timeout
+    while True:  # the broker may still be removing the old partitions' files
         try:
             return create_topic(bootstrap, name, partitions, replication_factor, config, timeout, **client_settings)
         except KafkaException as err:
-            if time.monotonic() > deadline:
-                raise
-            if err.args[0].name() not in ("TOPIC_ALREADY_EXISTS", "UNKNOWN_TOPIC_OR_PART"):
+            if time.monotonic() > deadline or err.args[0].name() not in ("TOPIC_ALREADY_EXISTS",
+                                                                          "UNKNOWN_TOPIC_OR_PART"):
                 raise
             time.sleep(0.2)

@@ -8,6 +8,7 @@ import pytest
 from conftest import read_topic
 from helpers import (MessageTypeError, ProduceError, SyncProducer, capture_produced, create_topic)
 from helpers.partitioner import md5_partition
+from helpers.broker import LocalCluster
 from helpers.topics import InvalidTopicName
 
 
@@ -134,3 +135,50 @@ def test_capture_produced_sees_only_the_block(producer, kafka):
 
 def test_repr_never_shows_settings(monkeypatch, kafka):
     assert "bootstrap" not in repr(SyncProducer(endpoints=[kafka]))
+
+
+def test_a_wrong_advertised_hostname_is_explained(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path))
+    broker = LocalCluster(port=39400, name="advertises-kafka", advertised_host="kafka")
+    try:
+        broker.start()
+        with SyncProducer(endpoints=[broker.bootstrap], timeout_s=4) as p:
+            with pytest.raises(ProduceError) as err:
+                p.produce_sync("our_topic", "k", "v")
+        assert err.value.code == "_RESOLVE"
+        assert "advertises itself as 'kafka:39400'" in err.value.cause and "localhost:29092" in err.value.fix
+    finally:
+        broker.stop()
+
+
+@pytest.mark.multinode
+def test_leader_not_available_is_diagnosed_and_replication_survives(tmp_path, monkeypatch):
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path))
+    trio = LocalCluster(nodes=3, port=39500)
+    try:
+        trio.start()
+        admin = AdminClient({"bootstrap.servers": trio.bootstrap})
+        admin.create_topics([NewTopic("lonely", num_partitions=1, replica_assignment=[[3]])])["lonely"].result(10)
+        create_topic(trio.bootstrap, "safe", partitions=1, replication_factor=3)
+        trio.stop(node=3)
+        with SyncProducer(endpoints=[trio.bootstrap], timeout_s=4) as p:
+            with pytest.raises(ProduceError) as err:
+                p.produce_sync("lonely", "k", "v")
+            assert err.value.code == "LEADER_NOT_AVAILABLE" and "replication factor above 1" in err.value.fix
+            assert p.produce_sync("safe", "k", "v").topic == "safe"
+    finally:
+        trio.stop()
+
+
+def test_recreate_topic_starts_offsets_again(kafka, unique):
+    from helpers import recreate_topic
+
+    topic = f"again-{unique}"
+    with SyncProducer(endpoints=[kafka]) as p:
+        p.produce_sync(topic, [("k", "1"), ("k", "2")])
+        recreate_topic(kafka, topic, partitions=2)
+        assert p.partitions_count(topic) in (1, 2)  # a cached count may be stale for 30 s
+        assert len(read_topic(kafka, topic, 1, timeout=2)) == 0
+        create_topic(kafka, topic)  # an existing topic is left as it is

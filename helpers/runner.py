@@ -1,0 +1,59 @@
+"""`codealong run`: execute the notebooks in order with papermill, into an output folder."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import papermill
+from papermill.exceptions import PapermillExecutionError
+from tqdm import tqdm
+
+from .settings import REPO_ROOT
+
+NOTEBOOKS = REPO_ROOT / "notebooks"
+CELL_TIMEOUT_S = 300
+
+
+@dataclass
+class NotebookRun:
+    notebook: str
+    ok: bool
+    seconds: float
+    problem: str = ""
+
+
+def find_notebooks(folder: Path = NOTEBOOKS, only: str = "") -> list[Path]:
+    """The numbered notebooks of a folder, in order; `only` keeps names containing it."""
+    return [p for p in sorted(folder.glob("[0-9][0-9]_*.ipynb")) if only in p.name]
+
+
+def run_notebooks(notebooks: list[Path], output: Path, parameters: dict) -> list[NotebookRun]:
+    """Execute each notebook (in its own folder, so relative paths work) into `output`.
+
+    A failing notebook is recorded with the cell that failed, and the others still run.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    results = []
+    bar = tqdm(notebooks, unit="notebook", leave=False)
+    for path in bar:
+        bar.set_description(path.stem)
+        began = time.monotonic()
+        try:
+            papermill.execute_notebook(str(path), str(output / path.name), parameters=parameters,
+                                       kernel_name="python3", cwd=str(path.parent), progress_bar=False,
+                                       execution_timeout=CELL_TIMEOUT_S, log_output=False)
+            results.append(NotebookRun(path.name, True, time.monotonic() - began))
+        except PapermillExecutionError as err:
+            results.append(NotebookRun(path.name, False, time.monotonic() - began,
+                                       f"cell {err.exec_count} raised {err.ename}: {err.evalue}"[:300]))
+    return results
+
+
+def summary(results: list[NotebookRun]) -> str:
+    width = max([len(r.notebook) for r in results] + [8])
+    lines = [f"{'notebook':<{width}}  status  seconds"]
+    for r in results:
+        lines.append(f"{r.notebook:<{width}}  {'ok' if r.ok else 'FAILED':<6}  {r.seconds:7.1f}"
+                     + (f"  {r.problem}" if r.problem else ""))
+    return "\n".join(lines)

@@ -1,0 +1,111 @@
+"""The notebooks are uniform, executed and saved, and `codealong run` executes them.
+(nbval itself re-runs every notebook and compares every output: see pyproject.toml.)"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from helpers.cli import main
+from helpers.runner import NOTEBOOKS, find_notebooks
+
+PATHS = find_notebooks()
+
+
+def code_cells(path):
+    return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+
+
+def test_the_seed_is_covered_chapter_by_chapter():
+    assert [p.name[:2] for p in PATHS] == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_notebook_shape(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata.kernelspec.name == "python3"
+    cells = code_cells(path)
+    assert "check_environment()" in cells[0].source
+    assert cells[1].metadata.get("tags") == ["parameters"]
+    assert "BOOTSTRAP_SERVERS" in cells[1].source and "TIMEOUT_S" in cells[1].source
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert markdown[0].startswith(f"# {int(path.name[:2])}.") and "**Goal:**" in markdown[0]
+    assert any(m.startswith("## Check yourself") for m in markdown)
+    assert ".ipynb)" in markdown[-1], "the last cell points to the next notebook"
+    assert not any("while True" in c.source for c in cells)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_notebook_is_executed_and_saved_in_order(path):
+    cells = code_cells(path)
+    assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1))
+    for cell in cells:
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source[:60]
+
+
+def test_written_files_are_the_committed_example_app():
+    """Executing the notebooks rewrites example_app/ with these cells: same bytes, clean repository."""
+    written = {}
+    for path in PATHS:
+        for cell in code_cells(path):
+            if cell.source.startswith("%%writefile "):
+                name, _, body = cell.source.partition("\n")
+                written[name.split()[1]] = body + "\n"
+    assert set(written) == {"example_app/producer.toml", "example_app/consumer.toml", "example_app/example_consumer.py",
+                            "example_app/example_producer.py", "example_app/application.py"}
+    for name, body in written.items():
+        assert (NOTEBOOKS / name).read_text() == body, name
+
+
+def outputs_text(path) -> str:
+    return json.dumps([o for c in code_cells(path) for o in c.outputs])
+
+
+def test_troubleshooting_shows_the_brokers_real_errors():
+    text = outputs_text(NOTEBOOKS / "07_troubleshooting.ipynb")
+    for evidence in ["Broker: Unknown topic or partition", "LEADER_NOT_AVAILABLE", "Broker: Leader not available",
+                     "TOPIC_EXCEPTION (Broker: Invalid topic)", "Failed to resolve 'kafka:19592'",
+                     "Producer terminating with 1 message", "messages in flush_topic: 0",
+                     "No broker at 127.0.0.1:19999", "waited more than 5 s for its partition: True",
+                     "a bytes-like object is required, not 'dict'", "MSG_SIZE_TOO_LARGE",
+                     "Subscribed topic not available: no_such_topic"]:
+        assert evidence in text, evidence
+
+
+def test_send_and_receive_shows_the_metamorphosis_message():
+    text = outputs_text(NOTEBOOKS / "05_send_and_receive.ipynb")
+    assert "Metamorphosis: Franz Kafka" in text and "'ts_type': 'create'" in text
+
+
+def test_example_app_runs_outside_jupyter(kafka):
+    done = subprocess.run([sys.executable, "-m", "example_app"], cwd=NOTEBOOKS, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "example_app.example_consumer: Metamorphosis: Franz Kafka" in done.stdout
+    assert "handled: 1 message(s)" in done.stdout
+
+
+def test_codealong_run_executes_notebooks_and_summarises(kafka, tmp_path):
+    result = CliRunner().invoke(main, ["run", "--only", "02", "--output", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "02_start_kafka.ipynb  ok" in result.output
+    executed = nbformat.read(tmp_path / "02_start_kafka.ipynb", as_version=4)
+    assert all(c.execution_count for c in executed.cells if c.cell_type == "code")
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+
+
+def test_codealong_run_names_the_failing_cell(kafka, tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("BOOTSTRAP_SERVERS = ''", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("raise ValueError('a broken step')")]
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nbformat.write(nb, folder / "01_broken.ipynb")
+    result = CliRunner().invoke(main, ["run", "--notebooks", str(folder), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "01_broken.ipynb  FAILED" in result.output and "raised ValueError: a broken step" in result.output
