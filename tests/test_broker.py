@@ -262,3 +262,17 @@ def test_three_node_cluster_forms_and_one_node_restarts(tmp_path, monkeypatch):
         assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 2, 3]
     finally:
         cluster.stop()
+
+
+def test_cluster_ids_never_look_like_options():
+    from helpers.broker.cluster import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(2000)]  # about 31 of 2000 raw ids would start with "-"
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
+
+
+def test_a_cluster_id_starting_with_a_dash_still_formats(scratch_cluster):
+    scratch_cluster.dir.mkdir(parents=True)
+    (scratch_cluster.dir / "cluster.id").write_text("-" + "A" * 21)
+    scratch_cluster.start()
+    assert "cluster.id=-AAAA" in (scratch_cluster.node_dir(1) / "data" / "meta.properties").read_text()

@@ -65,8 +65,12 @@ class StartReport:
 
 
 def new_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as StorageTool)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as StorageTool).
+    Like Kafka's own generator, never one starting with "-", which tools would read as an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def probe_metadata(bootstrap: str, timeout: float, **client_config):
@@ -210,7 +214,7 @@ class LocalCluster:
                               RESET_FIX)
         cmd = [java, "-Xmx256m", f"-Dlog4j2.configurationFile={self.dir / 'log4j2.yaml'}",
                "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format",
-               "-t", cluster_id, "-c", str(self.node_dir(node) / "server.properties")]
+               f"--cluster-id={cluster_id}", f"--config={self.node_dir(node) / 'server.properties'}"]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             raise BrokerError(f"Formatting node {node}'s storage failed: {(proc.stdout + proc.stderr).strip()[-400:]}",
