@@ -40,7 +40,7 @@ def one_run(port: int) -> tuple[dict, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--port", type=int, default=39700)
+    parser.add_argument("--port", type=int, default=21700)
     args = parser.parse_args()
     runs = [one_run(args.port) for _ in range(args.repeat)]
     print(f"Kafka {settings.kafka_version()} embedded broker start-up, median of {args.repeat} runs (seconds)")

@@ -14,7 +14,7 @@ from helpers.broker import LocalCluster
 # Tests exercise the embedded broker, whatever the developer's shell points at.
 os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)
 
-_scratch_ports = itertools.count(39100, 10)
+_scratch_ports = itertools.count(21100, 10)  # below the ephemeral range (32768+), where a client may hold a port
 
 
 @pytest.fixture(scope="session")

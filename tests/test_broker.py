@@ -225,7 +225,7 @@ def test_bootstrap_servers_pointing_nowhere(monkeypatch):
 
 
 def test_cli_status_and_stop_of_a_cluster_that_is_not_running(tmp_path):
-    env = {"CODEALONG_STATE_DIR": str(tmp_path), "CODEALONG_PORT": "39990"}
+    env = {"CODEALONG_STATE_DIR": str(tmp_path), "CODEALONG_PORT": "21990"}
     status = CliRunner().invoke(main, ["broker", "status"], env=env)
     assert status.exit_code == 3 and "stopped" in status.output
     stop = CliRunner().invoke(main, ["broker", "stop"], env=env)
@@ -248,7 +248,7 @@ def test_doctor_names_a_missing_java_and_its_fix(tmp_path):
 @pytest.mark.multinode
 def test_three_node_cluster_forms_and_one_node_restarts(tmp_path, monkeypatch):
     monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path))
-    cluster = LocalCluster(nodes=3, port=39300)
+    cluster = LocalCluster(nodes=3, port=21300)
     try:
         cluster.start()
         assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 2, 3]

@@ -139,14 +139,14 @@ def test_repr_never_shows_settings(monkeypatch, kafka):
 
 def test_a_wrong_advertised_hostname_is_explained(tmp_path, monkeypatch):
     monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path))
-    broker = LocalCluster(port=39400, name="advertises-kafka", advertised_host="kafka")
+    broker = LocalCluster(port=21400, name="advertises-kafka", advertised_host="kafka")
     try:
         broker.start()
         with SyncProducer(endpoints=[broker.bootstrap], timeout_s=4) as p:
             with pytest.raises(ProduceError) as err:
                 p.produce_sync("our_topic", "k", "v")
         assert err.value.code == "_RESOLVE"
-        assert "advertises itself as 'kafka:39400'" in err.value.cause and "localhost:29092" in err.value.fix
+        assert "advertises itself as 'kafka:21400'" in err.value.cause and "localhost:29092" in err.value.fix
     finally:
         broker.stop()
 
@@ -156,7 +156,7 @@ def test_leader_not_available_is_diagnosed_and_replication_survives(tmp_path, mo
     from confluent_kafka.admin import AdminClient, NewTopic
 
     monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path))
-    trio = LocalCluster(nodes=3, port=39500)
+    trio = LocalCluster(nodes=3, port=21500)
     try:
         trio.start()
         admin = AdminClient({"bootstrap.servers": trio.bootstrap})
