@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 
 from . import settings
-from .broker.cluster import LocalCluster, _port_is_free, _port_owner, probe_metadata
+from .broker.cluster import LocalCluster, port_is_free, port_owner, probe_metadata
 from .broker.prerequisites import check_java, check_maven
 from .errors import CodealongError
 
@@ -54,11 +54,11 @@ def _ports() -> list[Check]:
     ours = cluster.is_running()
     checks = []
     for port in cluster.ports[1]:
-        if ours or _port_is_free(port):
+        if ours or port_is_free(port):
             detail = "used by the codealong broker" if ours else "free"
             checks.append(Check(f"Port {port}", True, detail))
         else:
-            checks.append(Check(f"Port {port}", False, f"taken by {_port_owner(port)}",
+            checks.append(Check(f"Port {port}", False, f"taken by {port_owner(port)}",
                                 "Stop that program, or set CODEALONG_PORT to another port (e.g. 19092)."))
     return checks
 

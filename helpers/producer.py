@@ -142,11 +142,11 @@ class SyncProducer:
         cached = self._partition_counts.get(topic)
         if cached and cached[1] > time.monotonic():
             return cached[0]
-        deadline = self.config.timeout_s
+        budget = self.config.timeout_s
 
         def ask() -> int:
             try:
-                metadata = self._producer.list_topics(topic, timeout=max(0.5, deadline / 4))
+                metadata = self._producer.list_topics(topic, timeout=max(0.5, budget / 4))
             except KafkaException as err:
                 servers = self.config.client_settings()["bootstrap.servers"]
                 raise ProduceError(f"No broker at {servers} answered a metadata request for {topic!r} "
@@ -156,7 +156,7 @@ class SyncProducer:
                 raise _produce_error(found.error, f"topic {topic!r}")
             return len(found.partitions)
 
-        retrying = Retrying(stop=stop_after_delay(deadline), wait=wait_exponential(multiplier=0.05, max=1),
+        retrying = Retrying(stop=stop_after_delay(budget), wait=wait_exponential(multiplier=0.05, max=1),
                             retry=retry_if_exception(lambda e: isinstance(e, ProduceError) and
                                                      e.code in RETRIABLE_METADATA | {"_TRANSPORT", "_TIMED_OUT"}),
                             reraise=True)

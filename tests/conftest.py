@@ -38,6 +38,15 @@ def scratch_cluster(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def three_nodes(tmp_path, monkeypatch):
+    """A three-node cluster of its own (not started), stopped afterwards."""
+    monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path / "trio"))
+    cluster = LocalCluster(nodes=3, port=next(_scratch_ports) + 1000)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
 def unique():
     """A fresh name suffix, so tests sharing the session broker never share topics or groups."""
     return uuid.uuid4().hex[:8]

@@ -246,23 +246,18 @@ def test_doctor_names_a_missing_java_and_its_fix(tmp_path):
 
 
 @pytest.mark.multinode
-def test_three_node_cluster_forms_and_one_node_restarts(tmp_path, monkeypatch):
-    monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path))
-    cluster = LocalCluster(nodes=3, port=21300)
-    try:
-        cluster.start()
-        assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 2, 3]
-        assert cluster.stop(node=2) == [2]
-        assert [s.running for s in cluster.status()] == [True, False, True]
-        deadline = time.monotonic() + 30
-        while 2 in probe_metadata(cluster.bootstrap, 5).brokers and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 3]
-        assert not cluster.start(node=2).reused
-        assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 2, 3]
-    finally:
-        cluster.stop()
-
+def test_three_node_cluster_forms_and_one_node_restarts(three_nodes):
+    cluster = three_nodes
+    cluster.start()
+    assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 2, 3]
+    assert cluster.stop(node=2) == [2]
+    assert [s.running for s in cluster.status()] == [True, False, True]
+    deadline = time.monotonic() + 30
+    while 2 in probe_metadata(cluster.bootstrap, 5).brokers and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 3]
+    assert not cluster.start(node=2).reused
+    assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 2, 3]
 
 def test_cluster_ids_never_look_like_options():
     from helpers.broker.cluster import new_cluster_id

@@ -152,25 +152,20 @@ def test_a_wrong_advertised_hostname_is_explained(tmp_path, monkeypatch):
 
 
 @pytest.mark.multinode
-def test_leader_not_available_is_diagnosed_and_replication_survives(tmp_path, monkeypatch):
+def test_leader_not_available_is_diagnosed_and_replication_survives(three_nodes):
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path))
-    trio = LocalCluster(nodes=3, port=21500)
-    try:
-        trio.start()
-        admin = AdminClient({"bootstrap.servers": trio.bootstrap})
-        admin.create_topics([NewTopic("lonely", num_partitions=1, replica_assignment=[[3]])])["lonely"].result(10)
-        create_topic(trio.bootstrap, "safe", partitions=1, replication_factor=3)
-        trio.stop(node=3)
-        with SyncProducer(endpoints=[trio.bootstrap], timeout_s=4) as p:
-            with pytest.raises(ProduceError) as err:
-                p.produce_sync("lonely", "k", "v")
-            assert err.value.code == "LEADER_NOT_AVAILABLE" and "replication factor above 1" in err.value.fix
-            assert p.produce_sync("safe", "k", "v").topic == "safe"
-    finally:
-        trio.stop()
-
+    trio = three_nodes
+    trio.start()
+    admin = AdminClient({"bootstrap.servers": trio.bootstrap})
+    admin.create_topics([NewTopic("lonely", num_partitions=1, replica_assignment=[[3]])])["lonely"].result(10)
+    create_topic(trio.bootstrap, "safe", partitions=1, replication_factor=3)
+    trio.stop(node=3)
+    with SyncProducer(endpoints=[trio.bootstrap], timeout_s=4) as p:
+        with pytest.raises(ProduceError) as err:
+            p.produce_sync("lonely", "k", "v")
+        assert err.value.code == "LEADER_NOT_AVAILABLE" and "replication factor above 1" in err.value.fix
+        assert p.produce_sync("safe", "k", "v").topic == "safe"
 
 def test_recreate_topic_starts_offsets_again(kafka, unique):
     from helpers import recreate_topic

@@ -84,7 +84,7 @@ def probe_metadata(bootstrap: str, timeout: float, **client_config):
             "Start a broker (`codealong broker start`), or correct the bootstrap servers.") from None
 
 
-def _port_is_free(port: int) -> bool:
+def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -94,7 +94,7 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
-def _port_owner(port: int) -> str:
+def port_owner(port: int) -> str:
     """A description of the process listening on the port, when the OS lets us see it."""
     try:
         for conn in psutil.net_connections(kind="tcp"):
@@ -222,9 +222,9 @@ class LocalCluster:
 
     def _check_ports(self, node: int) -> None:
         for port in self.ports[node]:
-            if not _port_is_free(port):
+            if not port_is_free(port):
                 raise BrokerError(
-                    f"Port {port} on {HOST} is taken by another program ({_port_owner(port)}), "
+                    f"Port {port} on {HOST} is taken by another program ({port_owner(port)}), "
                     "not by this codealong broker.",
                     "Stop that program, or run the codealong on other ports, e.g. "
                     "`CODEALONG_PORT=19092 codealong broker start` (and the same variable for notebooks).")
