@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Iterable
 
 from confluent_kafka import KafkaError, KafkaException, Producer
@@ -73,6 +74,11 @@ def _produce_error(err: KafkaError, where: str, delivered=(), extra: str = "") -
     return ProduceError(f"Kafka refused {where}: {err.name()} ({err.str()}){extra}.",
                         FIXES.get(err.name(), "See the broker's log (`codealong broker logs`)."),
                         code=err.name(), delivered=delivered)
+
+
+def _store_result(results: dict, index: int, key, err, msg) -> None:
+    """Delivery callback: remember each message's outcome under its place in the call."""
+    results[index] = (err, msg, key)
 
 
 def _check_payload(kind: str, data) -> None:
@@ -184,29 +190,31 @@ class SyncProducer:
             targets = [partition] * len(batch)
 
         results: dict[int, tuple] = {}
-        started = time.monotonic()
-        deadline = started + self.config.timeout_s + 2
+        deadline = time.monotonic() + self.config.timeout_s + 2
         self._client_errors = []
+        produce = self._producer.produce
         for index, ((key, value, hdrs), target) in enumerate(zip(batch, targets)):
-            def on_delivery(err, msg, index=index, key=key):
-                results[index] = (err, msg, key)
-            while True:
-                try:
-                    self._producer.produce(topic, value, key, partition=target, headers=hdrs,
-                                           on_delivery=on_delivery)
-                    break
-                except BufferError:  # local queue full: let deliveries drain, then retry
-                    if time.monotonic() > deadline:
-                        raise ProduceError("The producer's local queue stayed full.", FIXES["_MSG_TIMED_OUT"],
-                                           code="_QUEUE_FULL") from None
-                    self._producer.poll(0.1)
-                except KafkaException as err:
-                    raise _produce_error(err.args[0], f"a message to {topic!r}",
-                                         delivered=self._delivered(results)) from None
-            self._producer.poll(0)
+            report = partial(_store_result, results, index, key)
+            try:
+                produce(topic, value, key, partition=target, headers=hdrs, on_delivery=report)
+            except BufferError:  # the local queue is full: let deliveries drain, then retry
+                self._produce_when_room(deadline, topic, value, key, partition=target, headers=hdrs,
+                                        on_delivery=report)
+            except KafkaException as err:
+                raise _produce_error(err.args[0], f"a message to {topic!r}",
+                                     delivered=self._delivered(results)) from None
         while len(results) < len(batch) and time.monotonic() < deadline:
             self._producer.flush(min(0.5, max(0.0, deadline - time.monotonic())))
         return self._collect(topic, batch, results)
+
+    def _produce_when_room(self, deadline: float, *args, **kwargs) -> None:
+        while time.monotonic() < deadline:
+            self._producer.poll(0.1)
+            try:
+                return self._producer.produce(*args, **kwargs)
+            except BufferError:
+                continue
+        raise ProduceError("The producer's local queue stayed full.", FIXES["_MSG_TIMED_OUT"], code="_QUEUE_FULL")
 
     @staticmethod
     def _delivered(results) -> list[Delivery]:
