@@ -39,7 +39,7 @@ def raw_produce(bootstrap: str, topic: str, values: list[bytes]) -> float:
 
 def helper_produce(bootstrap: str, topic: str, values: list[bytes], batch: int) -> float:
     producer = SyncProducer(endpoints=[bootstrap], timeout_s=60)
-    producer.partitions_count(topic)
+    producer.produce_sync(topic, "warm-up", b"")  # as raw_produce: connection, metadata, producer id
     began = time.perf_counter()
     if batch == 1:
         for i, value in enumerate(values):
@@ -84,6 +84,20 @@ def helper_consume(bootstrap: str, topic: str, count: int) -> float:
     elapsed = time.perf_counter() - began
     worker.stop()
     return elapsed
+
+
+def metamorphosis_seconds(bootstrap: str) -> float:
+    """From a started broker to the Metamorphosis message reaching a new worker's handler."""
+    began = time.perf_counter()
+    topic = f"another_topic-{uuid.uuid4().hex[:6]}"
+    create_topic(bootstrap, topic)
+    config = ConsumerConfig(endpoints=(bootstrap,), topics=(topic,), consumer_group=f"m-{uuid.uuid4().hex}")
+    with ConsumerWorker(config, lambda message: OK, name=f"m-{uuid.uuid4().hex}") as worker:
+        worker.wait_for_assignment(timeout=30)
+        with SyncProducer(endpoints=[bootstrap]) as producer:
+            producer.produce_sync(topic, "Metamorphosis", "Franz Kafka")
+        assert worker.wait_for(1, timeout=30), "the message did not reach the handler"
+    return time.perf_counter() - began
 
 
 def helper_latency(bootstrap: str, topic: str, samples: int) -> list[float]:

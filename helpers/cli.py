@@ -150,5 +150,15 @@ def run(output, only, folder, extra):
     click.echo(f"All {len(results)} notebooks ran. Executed copies: {output}/")
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def bench(ctx):
+    """Benchmarks: helpers vs raw confluent-kafka, Kafka's own tool, start-up and notebook times.
+    Options: --quick, --messages N, --repeat N, --output DIR."""
+    from benchmarks.suite import main as run_benchmarks
+
+    run_benchmarks(ctx.args)
+
+
 if __name__ == "__main__":
     main()

@@ -237,17 +237,16 @@ class ConsumerWorker:
             consumer.subscribe(list(self.config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
             self.state = "running"
             while not self._stop.is_set():
-                if self.config.batch:
-                    messages = consumer.consume(self.config.max_batch_size, timeout=0.2)
-                else:
-                    one = consumer.poll(0.2)
-                    messages = [one] if one is not None else []
+                first = consumer.poll(0.2)  # wait for one message at most 0.2 s (so stop() is prompt)
+                if first is None:
+                    continue
+                # Then take what is already fetched, without waiting, up to max_batch_size.
+                messages = [first, *consumer.consume(self.config.max_batch_size - 1, timeout=0)]
                 good = [m for m in messages if not self._is_event(m)]
                 if self.config.batch:
                     self._handle_batches(consumer, good)
                 else:
-                    for msg in good:
-                        self._handle_one(consumer, msg)
+                    self._handle_each(consumer, good)
         finally:
             self._assignment = []
             consumer.close()  # commits the offsets stored for confirmed messages; leaves the group
@@ -286,25 +285,33 @@ class ConsumerWorker:
             self._report(CodealongError(err.str(), fix.strip() or "See the broker log."), "subscription")
         return True
 
-    def _handle_one(self, consumer: Consumer, msg: Message) -> None:
-        message = message_dict(msg, self.config.decode)
+    def _handle_each(self, consumer: Consumer, messages: list[Message]) -> None:
+        """Call the handler per message; store each confirmed offset; stop at the first failure
+        (the rest of the chunk is not stored, so it comes again after the restart)."""
+        confirmed = []
         try:
-            result = self.handler(message)
-        except Exception as err:
-            failure = HandlerError(f"The handler raised {type(err).__name__}: {err} on {_where(msg)}.",
-                                   "The message was not committed and will be delivered again after the "
-                                   "restart; fix the handler if this repeats.")
-            self._report(failure, _where(msg))
-            raise failure from err
-        if result != OK:
-            failure = HandlerError(
-                f"The handler returned {result!r} for {_where(msg)}; it must return OK (\"ok\") to confirm "
-                "the message.", "End handle_message with `return OK` (from helpers import OK) once the "
-                "message is handled; raise an exception if it could not be.")
-            self._report(failure, _where(msg))
-            raise failure
-        consumer.store_offsets(msg)
-        self._record([message])
+            for msg in messages:
+                message = message_dict(msg, self.config.decode)
+                try:
+                    result = self.handler(message)
+                except Exception as err:
+                    failure = HandlerError(f"The handler raised {type(err).__name__}: {err} on {_where(msg)}.",
+                                           "The message was not committed and will be delivered again after "
+                                           "the restart; fix the handler if this repeats.")
+                    self._report(failure, _where(msg))
+                    raise failure from err
+                if result != OK:
+                    failure = HandlerError(
+                        f"The handler returned {result!r} for {_where(msg)}; it must return OK (\"ok\") to confirm "
+                        "the message.", "End handle_message with `return OK` (from helpers import OK) once the "
+                        "message is handled; raise an exception if it could not be.")
+                    self._report(failure, _where(msg))
+                    raise failure
+                consumer.store_offsets(msg)
+                confirmed.append(message)
+        finally:
+            if confirmed:
+                self._record(confirmed)
 
     def _handle_batches(self, consumer: Consumer, messages: list[Message]) -> None:
         by_partition: dict[tuple[str, int], list[Message]] = defaultdict(list)

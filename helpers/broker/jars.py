@@ -19,8 +19,8 @@ MAVEN_TIMEOUT_S = 600
 COMPLETE_MARKER = ".complete"
 
 
-def libs_dir(version: str, cache: Path) -> Path:
-    return cache / f"kafka-{version}" / "libs"
+def libs_dir(version: str, cache: Path, artifact: str = "kafka_2.13") -> Path:
+    return cache / f"kafka-{version}" / ("libs" if artifact == "kafka_2.13" else f"{artifact}-libs")
 
 
 def _run_maven(args: list[str], workdir: Path, version: str) -> None:
@@ -42,21 +42,22 @@ def _run_maven(args: list[str], workdir: Path, version: str) -> None:
             "~/.m2/settings.xml) and that KAFKA_VERSION names a released Kafka version.")
 
 
-def resolve_jars(version: str, cache: Path, *, offline: bool = False, maven_repo: Path | None = None) -> Path:
-    """Return a directory holding the broker's complete runtime classpath.
+def resolve_jars(version: str, cache: Path, *, offline: bool = False, maven_repo: Path | None = None,
+                 artifact: str = "kafka_2.13") -> Path:
+    """Return a directory holding the complete runtime classpath of a Kafka artifact.
 
-    Resolves ``org.apache.kafka:kafka_2.13:<version>`` with its runtime dependencies, then
-    adds the SLF4J-to-Log4j2 binding at the log4j-core version Kafka brought.
+    Resolves ``org.apache.kafka:<artifact>:<version>`` (the broker by default) with its runtime
+    dependencies, then adds the SLF4J-to-Log4j2 binding at the log4j-core version Kafka brought.
     """
-    libs = libs_dir(version, cache)
+    libs = libs_dir(version, cache, artifact)
     if (libs / COMPLETE_MARKER).exists():
         return libs
-    work = libs.parent / "resolve"
+    work = libs.parent / f"resolve-{artifact}"
     shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(libs, ignore_errors=True)
     work.mkdir(parents=True)
     pom = resources.files("helpers.broker").joinpath("resources/pom.xml").read_text()
-    (work / "pom.xml").write_text(pom.replace("${kafka.version}", version))
+    (work / "pom.xml").write_text(pom.replace("${kafka.version}", version).replace("${artifact}", artifact))
     extra = (["-o"] if offline else []) + ([f"-Dmaven.repo.local={maven_repo}"] if maven_repo else [])
     _run_maven([*extra, "dependency:copy-dependencies", "-DincludeScope=runtime",
                 f"-DoutputDirectory={libs}"], work, version)

@@ -1,0 +1,185 @@
+"""`codealong bench`: the helpers against raw confluent-kafka and Kafka's own tool, and the
+codealong's own times, measured side by side in one run. Prints tables; writes JSON and PNG.
+
+Every figure is the median of --repeat runs (with the spread, max - min); every helper
+figure is also given as a ratio of raw confluent-kafka measured in the same run. Nothing
+is asserted: the goals are shown next to the figures.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+from helpers import create_topic, ensure_broker, settings
+from helpers.broker import check_java, resolve_jars
+from helpers.runner import find_notebooks, run_notebooks
+
+from . import broker_startup
+from .helpers_vs_raw import (helper_consume, helper_latency, helper_produce, metamorphosis_seconds, percentile,
+                             raw_consume, raw_latency, raw_produce)
+
+GOALS = {"producer batch / raw": 0.9, "consumer / raw": 0.9, "p99 latency, helpers - raw (ms)": 2.0,
+         "warm start to first metadata (s)": 10.0}
+
+
+def median_spread(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "spread": max(values) - min(values), "runs": values}
+
+
+def kafka_perf_ceiling(bootstrap: str, records: int, size: int) -> float | None:
+    """Kafka's own ProducerPerformance (kafka-tools jar) on the same broker: records/s, or None."""
+    try:
+        java, _ = check_java()
+        tools = resolve_jars(settings.kafka_version(), settings.cache_dir(), artifact="kafka-tools")
+    except Exception as err:  # the ceiling is optional: say why it is missing, go on
+        print(f"(no Kafka ProducerPerformance ceiling: {err})")
+        return None
+    topic = f"perf-{uuid.uuid4().hex[:8]}"
+    create_topic(bootstrap, topic, partitions=3)
+    out = subprocess.run([java, "-Xmx256m", "-cp", f"{tools}/*", "org.apache.kafka.tools.ProducerPerformance",
+                          "--topic", topic, "--num-records", str(records), "--record-size", str(size),
+                          "--throughput", "-1", "--command-property", f"bootstrap.servers={bootstrap}",
+                          "acks=all"], capture_output=True, text=True, timeout=300)
+    found = re.search(r"records sent, ([\d.]+) records/sec", out.stdout)
+    return float(found.group(1)) if found else None
+
+
+def throughput(bootstrap: str, messages: int, size: int, repeat: int) -> dict:
+    values = [b"x" * size] * messages
+    single = max(messages // 20, 1)
+    rows: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        topic = f"bench-{uuid.uuid4().hex[:8]}"
+        create_topic(bootstrap, topic, partitions=3)
+        for name, seconds in [
+            ("raw produce + flush", lambda: raw_produce(bootstrap, topic, values)),
+            ("helpers produce_sync, batches of 1000", lambda: helper_produce(bootstrap, topic, values, 1000)),
+            ("helpers produce_sync, one per call", lambda: helper_produce(bootstrap, topic, values[:single], 1) * messages / single),
+            ("raw poll loop", lambda: raw_consume(bootstrap, topic, messages)),
+            ("helpers ConsumerWorker", lambda: helper_consume(bootstrap, topic, messages)),
+        ]:
+            rows.setdefault(name, []).append(messages / seconds())
+    return {name: median_spread(rates) for name, rates in rows.items()}
+
+
+def print_throughput(size: int, rows: dict, ceiling: float | None) -> None:
+    print(f"\nThroughput, {size}-byte values (msg/s: median, spread; MB/s; ratio to raw in this run)")
+    for name, row in rows.items():
+        base = rows["raw produce + flush" if "produce" in name else "raw poll loop"]["median"]
+        row["ratio"] = row["median"] / base
+        print(f"  {name:40}{row['median']:>10.0f}{row['spread']:>9.0f}{row['median'] * size / 1e6:>8.1f}"
+              f"{row['ratio']:>7.2f}")
+    if ceiling:
+        print(f"  {'Kafka ProducerPerformance (ceiling)':40}{ceiling:>10.0f}{'':>9}{ceiling * size / 1e6:>8.1f}")
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ratios, latency, notebooks) = plt.subplots(1, 3, figsize=(16, 4.5))
+    labels, values = [], []
+    for size, rows in results["throughput"].items():
+        for name, row in rows.items():
+            if not name.startswith("raw"):
+                labels.append(f"{name.replace('helpers ', '')}\n{size} B")
+                values.append(row["ratio"])
+    ratios.barh(labels, values, color="tab:blue")
+    ratios.axvline(0.9, color="tab:red", linestyle="--", label="goal 0.9")
+    ratios.set_xlabel("throughput as a ratio of raw confluent-kafka")
+    ratios.legend()
+    import numpy as np
+
+    every = [v for samples in results["latency"]["samples"].values() for v in samples]
+    bins = np.geomspace(max(min(every), 0.05), max(every), 40)  # log bins: outliers stay visible
+    for name, samples in results["latency"]["samples"].items():
+        latency.hist(samples, bins=bins, alpha=0.6, label=name)
+    latency.set_xscale("log")
+    latency.set_xlabel("produce-to-handler latency (ms, log scale)")
+    latency.set_ylabel("messages")
+    latency.legend()
+    names = list(results["codealong"]["notebooks"])
+    notebooks.barh(names, [results["codealong"]["notebooks"][n] for n in names], color="tab:green")
+    notebooks.set_xlabel("notebook execution time (s)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="codealong bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run in CI")
+    parser.add_argument("--messages", type=int, default=None, help="messages per throughput run (default 20000)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--output", type=Path, default=Path("runs/bench"))
+    args = parser.parse_args(argv)
+    messages = args.messages or (1000 if args.quick else 20000)
+    samples = 30 if args.quick else 200
+    bootstrap = ensure_broker()
+    results: dict = {"kafka": settings.kafka_version(), "messages": messages, "repeat": args.repeat,
+                     "throughput": {}, "ceiling": {}}
+
+    for size in (100, 1024):
+        results["throughput"][size] = throughput(bootstrap, messages, size, args.repeat)
+        results["ceiling"][size] = kafka_perf_ceiling(bootstrap, max(messages * 10, 20000), size)  # JIT warm-up needs volume
+        print_throughput(size, results["throughput"][size], results["ceiling"][size])
+
+    helper = helper_latency(bootstrap, f"lat-{uuid.uuid4().hex[:8]}", samples)
+    raw = raw_latency(bootstrap, f"rawlat-{uuid.uuid4().hex[:8]}", samples)
+    results["latency"] = {name: {q: percentile(s, q) for q in (50, 95, 99)}
+                          for name, s in (("raw", raw), ("helpers", helper))}
+    results["latency"]["samples"] = {"raw": raw, "helpers": helper}
+    print(f"\nProduce-to-handler latency over {samples} messages (ms)   p50     p95     p99")
+    for name in ("raw", "helpers"):
+        p = results["latency"][name]
+        print(f"  {name:52}{p[50]:>6.2f}{p[95]:>8.2f}{p[99]:>8.2f}")
+
+    startups = [broker_startup.one_run(21700, fresh_maven_repo=not args.quick) for _ in range(args.repeat)]
+    notebooks = find_notebooks(only="02" if args.quick else "")
+    with tempfile.TemporaryDirectory() as out:
+        runs = run_notebooks(notebooks, Path(out), {"BOOTSTRAP_SERVERS": bootstrap})
+    results["codealong"] = {
+        "cold start (s)": median_spread([sum(cold.values()) for cold, _ in startups]),
+        "cold start phases (s)": {k: statistics.median(c[k] for c, _ in startups) for k in startups[0][0]},
+        "warm start to first metadata (s)": median_spread([sum(warm.values()) for _, warm in startups]),
+        "started broker to Metamorphosis at the handler (s)": median_spread(
+            [metamorphosis_seconds(bootstrap) for _ in range(args.repeat)]),
+        "notebooks": {r.notebook: r.seconds for r in runs},
+    }
+    print("\nThe codealong's own times (s, median of runs)")
+    for name in ("cold start (s)", "warm start to first metadata (s)",
+                 "started broker to Metamorphosis at the handler (s)"):
+        print(f"  {name:52}{results['codealong'][name]['median']:>8.2f}")
+    print("  cold start phases: " + ", ".join(f"{k} {v:.2f}" for k, v in results["codealong"]["cold start phases (s)"].items()))
+    for name, seconds in results["codealong"]["notebooks"].items():
+        print(f"  {name:52}{seconds:>8.1f}")
+
+    batch = results["throughput"][100]["helpers produce_sync, batches of 1000"]["ratio"]
+    consumer = results["throughput"][100]["helpers ConsumerWorker"]["ratio"]
+    shown = {"producer batch / raw": batch, "consumer / raw": consumer,
+             "p99 latency, helpers - raw (ms)": results["latency"]["helpers"][99] - results["latency"]["raw"][99],
+             "warm start to first metadata (s)": results["codealong"]["warm start to first metadata (s)"]["median"]}
+    results["goals"] = {name: {"goal": GOALS[name], "measured": value} for name, value in shown.items()}
+    print("\nGoals (shown, not asserted)")
+    for name, row in results["goals"].items():
+        better_high = "/" in name
+        met = row["measured"] >= row["goal"] if better_high else row["measured"] <= row["goal"]
+        print(f"  {name:40} goal {'>=' if better_high else '<='} {row['goal']:<6} measured {row['measured']:.2f}"
+              f"  {'met' if met else 'MISSED'}")
+
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "bench.json").write_text(json.dumps(results, indent=1, default=str))
+    plot(results, args.output / "bench.png")
+    print(f"\nWrote {args.output / 'bench.json'} and {args.output / 'bench.png'}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
