@@ -14,6 +14,17 @@ from helpers.broker import LocalCluster
 # Tests exercise the embedded broker, whatever the developer's shell points at.
 os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)
 
+#: Figures the fault suite reports (messages sent, faults injected, messages lost).
+FAULT_FIGURES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FAULT_FIGURES:
+        terminalreporter.section("fault suite figures")
+        for line in FAULT_FIGURES:
+            terminalreporter.write_line(line)
+
+
 _scratch_ports = itertools.count(21100, 10)  # below the ephemeral range (32768+), where a client may hold a port
 
 
