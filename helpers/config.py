@@ -221,6 +221,10 @@ def _build(cls, section: str, raw: dict, security: SecurityConfig | None = None)
 
 
 def _consumer(section: str, raw: dict, security: SecurityConfig) -> ConsumerConfig:
+    allowed = {f.name for f in fields(ConsumerConfig)} - {"security"}
+    for key in raw:  # a misspelt key first: it is usually why a required one looks missing
+        if key not in allowed:
+            raise _unknown_key(section, key, allowed)
     for key in ("topics", "consumer_group", "message_handler"):
         if key not in raw:
             raise ConfigError(f"[{section}] has no {key}.",
