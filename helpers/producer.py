@@ -155,6 +155,12 @@ class SyncProducer:
                 metadata = self._producer.list_topics(topic, timeout=max(0.5, budget / 4))
             except KafkaException as err:
                 servers = self.config.client_settings()["bootstrap.servers"]
+                self._producer.poll(0)  # serve error callbacks: they tell why (e.g. authentication)
+                if any(e.code() == KafkaError._AUTHENTICATION for e in self._client_errors):
+                    raise ProduceError(f"The broker at {servers} refused the credentials (SASL authentication "
+                                       "failed).", "Check the username and password in the environment variables "
+                                       "named by [security] (KAFKA_USERNAME / KAFKA_PASSWORD by default), and the "
+                                       "sasl_mechanism.", code="_AUTHENTICATION") from None
                 raise ProduceError(f"No broker at {servers} answered a metadata request for {topic!r} "
                                    f"({err.args[0].str()}).", FIXES["_TRANSPORT"], code=err.args[0].name()) from None
             found = metadata.topics[topic]

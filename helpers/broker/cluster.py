@@ -111,11 +111,17 @@ class LocalCluster:
     ``LocalCluster(nodes=3)`` is three nodes from port 9192 up."""
 
     def __init__(self, nodes: int = 1, port: int | None = None, *, name: str | None = None,
-                 advertised_host: str = HOST):
+                 advertised_host: str = HOST, sasl: bool = False):
         """`advertised_host` is the name the broker tells clients to reconnect to; anything but
-        127.0.0.1 reproduces the classic Docker mistake (see the troubleshooting notebook)."""
+        127.0.0.1 reproduces the classic Docker mistake (see the troubleshooting notebook).
+        `sasl` adds a SASL_PLAINTEXT listener (SCRAM-SHA-256) on the next port, `sasl_bootstrap`,
+        with one user whose name and password are read from $CODEALONG_SASL_USERNAME and
+        $CODEALONG_SASL_PASSWORD when storage is formatted (single node only)."""
         if nodes < 1:
             raise ValueError("nodes must be at least 1")
+        if sasl and nodes != 1:
+            raise ValueError("the SASL profile is single-node")
+        self.sasl = sasl
         self.nodes = nodes
         self.advertised_host = advertised_host
         self.version = settings.kafka_version()
@@ -127,6 +133,11 @@ class LocalCluster:
     @property
     def bootstrap(self) -> str:
         return ",".join(f"{HOST}:{broker}" for broker, _ in self.ports.values())
+
+    @property
+    def sasl_bootstrap(self) -> str:
+        """Where the SASL listener answers (the port after the controller's)."""
+        return f"{HOST}:{self.ports[1][1] + 1}"
 
     def node_dir(self, node: int) -> Path:
         return self.dir / f"node-{node}"
@@ -190,6 +201,8 @@ class LocalCluster:
         text = string.Template(template).substitute(
             node_id=node, voters=voters, broker_port=broker_port, controller_port=controller_port,
             advertised_host=self.advertised_host,
+            sasl_listener=f",SASL_PLAINTEXT://{self.sasl_bootstrap}" if self.sasl else "",
+            sasl_advertised=f",SASL_PLAINTEXT://{self.sasl_bootstrap}" if self.sasl else "",
             data_dir=self.node_dir(node) / "data", internal_rf=min(3, self.nodes),
             internal_min_isr=2 if self.nodes >= 3 else 1)
         path = self.node_dir(node) / "server.properties"
@@ -214,14 +227,29 @@ class LocalCluster:
                               RESET_FIX)
         cmd = [java, "-Xmx256m", f"-Dlog4j2.configurationFile={self.dir / 'log4j2.yaml'}",
                "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format",
-               f"--cluster-id={cluster_id}", f"--config={self.node_dir(node) / 'server.properties'}"]
+               f"--cluster-id={cluster_id}", f"--config={self.node_dir(node) / 'server.properties'}",
+               *self._scram_user()]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
-            raise BrokerError(f"Formatting node {node}'s storage failed: {(proc.stdout + proc.stderr).strip()[-400:]}",
-                              RESET_FIX)
+            output = (proc.stdout + proc.stderr).strip()[-400:]
+            secret = os.environ.get("CODEALONG_SASL_PASSWORD")
+            if self.sasl and secret:
+                output = output.replace(secret, "***")
+            raise BrokerError(f"Formatting node {node}'s storage failed: {output}", RESET_FIX)
+
+    def _scram_user(self) -> list[str]:
+        if not self.sasl:
+            return []
+        user, password = os.environ.get("CODEALONG_SASL_USERNAME"), os.environ.get("CODEALONG_SASL_PASSWORD")
+        if not user or not password:
+            raise BrokerError("The SASL profile needs a user, but CODEALONG_SASL_USERNAME and "
+                              "CODEALONG_SASL_PASSWORD are not both set.",
+                              "Export both (any values you choose) before starting the SASL broker.")
+        return ["--add-scram", f"SCRAM-SHA-256=[name={user},password={password}]"]
 
     def _check_ports(self, node: int) -> None:
-        for port in self.ports[node]:
+        ports = (*self.ports[node], self.ports[node][1] + 1) if self.sasl else self.ports[node]
+        for port in ports:
             if not port_is_free(port):
                 raise BrokerError(
                     f"Port {port} on {HOST} is taken by another program ({port_owner(port)}), "
