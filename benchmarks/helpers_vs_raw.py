@@ -1,13 +1,8 @@
-"""The helpers' cost over raw confluent-kafka, measured side by side on the same broker.
-
-    python -m benchmarks.helpers_vs_raw [--messages 20000] [--size 100] [--repeat 3]
-
-Prints producer and consumer throughput (messages/s) with each helper figure as a ratio of
-raw in the same run, and produce-to-handler latency percentiles. Nothing is asserted.
-"""
+"""The measurements behind `codealong bench` (benchmarks.suite): the helpers and raw
+confluent-kafka doing the same work on the same broker, each function returning seconds
+or latencies. Nothing is asserted."""
 from __future__ import annotations
 
-import argparse
 import statistics
 import threading
 import time
@@ -15,7 +10,7 @@ import uuid
 
 from confluent_kafka import Consumer, Producer
 
-from helpers import OK, ConsumerConfig, ConsumerWorker, SyncProducer, create_topic, ensure_broker
+from helpers import OK, ConsumerConfig, ConsumerWorker, SyncProducer, create_topic
 from helpers.config import ProducerConfig
 
 
@@ -154,41 +149,3 @@ def raw_latency(bootstrap: str, topic: str, samples: int) -> list[float]:
 
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1]
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=20000)
-    parser.add_argument("--size", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--latency-samples", type=int, default=200)
-    args = parser.parse_args()
-    bootstrap = ensure_broker()
-    values = [b"x" * args.size] * args.messages
-    rows: dict[str, list[float]] = {}
-    for _ in range(args.repeat):
-        topic = f"bench-{uuid.uuid4().hex[:8]}"
-        create_topic(bootstrap, topic, partitions=3)
-        for name, run in [("raw produce + flush", lambda: raw_produce(bootstrap, topic, values)),
-                          ("helpers produce_sync, batches of 1000", lambda: helper_produce(bootstrap, topic, values, 1000)),
-                          ("helpers produce_sync, one at a time", lambda: helper_produce(bootstrap, topic, values[:args.messages // 20], 1) * 20),
-                          ("raw poll loop", lambda: raw_consume(bootstrap, topic, args.messages)),
-                          ("helpers ConsumerWorker", lambda: helper_consume(bootstrap, topic, args.messages))]:
-            rows.setdefault(name, []).append(args.messages / run())
-    print(f"{args.messages} messages of {args.size} bytes, median of {args.repeat} runs")
-    print(f"{'':42}{'msg/s':>10}{'spread':>10}{'ratio to raw':>14}")
-    for name, rates in rows.items():
-        base = rows["raw produce + flush"] if "produce" in name else rows["raw poll loop"]
-        ratio = statistics.median(rates) / statistics.median(base)
-        print(f"{name:42}{statistics.median(rates):>10.0f}{max(rates) - min(rates):>10.0f}{ratio:>14.2f}")
-    helper = helper_latency(bootstrap, f"lat-{uuid.uuid4().hex[:8]}", args.latency_samples)
-    raw = raw_latency(bootstrap, f"rawlat-{uuid.uuid4().hex[:8]}", args.latency_samples)
-    print(f"\nproduce-to-handler latency over {args.latency_samples} messages (ms)")
-    print(f"{'':42}{'p50':>10}{'p95':>10}{'p99':>10}")
-    for name, lat in (("raw (produce+flush, poll)", raw), ("helpers (produce_sync, ConsumerWorker)", helper)):
-        print(f"{name:42}{percentile(lat, 50):>10.2f}{percentile(lat, 95):>10.2f}{percentile(lat, 99):>10.2f}")
-    print(f"p99 difference helpers - raw: {percentile(helper, 99) - percentile(raw, 99):+.2f} ms")
-
-
-if __name__ == "__main__":
-    main()

@@ -194,6 +194,12 @@ class ConsumerWorker:
             self._handled.extend(messages)
             self._cond.notify_all()
 
+    def _failure(self, cause: str, fix: str, where: str) -> HandlerError:
+        """Report a handler failure and return the error to raise (the worker then restarts)."""
+        failure = HandlerError(cause, fix)
+        self._report(failure, where)
+        return failure
+
     def _report(self, error: Exception, where: str) -> None:
         self.errors.append(ErrorReport(error, where))
         log.error("Worker %r: %s: %s", self.name, where, error)
@@ -295,18 +301,14 @@ class ConsumerWorker:
                 try:
                     result = self.handler(message)
                 except Exception as err:
-                    failure = HandlerError(f"The handler raised {type(err).__name__}: {err} on {_where(msg)}.",
-                                           "The message was not committed and will be delivered again after "
-                                           "the restart; fix the handler if this repeats.")
-                    self._report(failure, _where(msg))
-                    raise failure from err
+                    raise self._failure(f"The handler raised {type(err).__name__}: {err} on {_where(msg)}.",
+                                        "The message was not committed and will be delivered again after the "
+                                        "restart; fix the handler if this repeats.", _where(msg)) from err
                 if result != OK:
-                    failure = HandlerError(
+                    raise self._failure(
                         f"The handler returned {result!r} for {_where(msg)}; it must return OK (\"ok\") to confirm "
                         "the message.", "End handle_message with `return OK` (from helpers import OK) once the "
-                        "message is handled; raise an exception if it could not be.")
-                    self._report(failure, _where(msg))
-                    raise failure
+                        "message is handled; raise an exception if it could not be.", _where(msg))
                 consumer.store_offsets(msg)
                 confirmed.append(message)
         finally:
@@ -323,10 +325,8 @@ class ConsumerWorker:
             try:
                 result = self.handler(dicts)
             except Exception as err:
-                failure = HandlerError(f"The batch handler raised {type(err).__name__}: {err} on {where}.",
-                                       "The batch was not committed and will be delivered again.")
-                self._report(failure, where)
-                raise failure from err
+                raise self._failure(f"The batch handler raised {type(err).__name__}: {err} on {where}.",
+                                    "The batch was not committed and will be delivered again.", where) from err
             if result == OK:
                 commit_to = batch[-1].offset()
             elif result == NO_COMMIT:
@@ -334,10 +334,8 @@ class ConsumerWorker:
             elif isinstance(result, CommitUpTo):
                 commit_to = result.offset
             else:
-                failure = HandlerError(f"The batch handler returned {result!r} for {where}.",
-                                       "Return OK, NO_COMMIT or CommitUpTo(offset).")
-                self._report(failure, where)
-                raise failure
+                raise self._failure(f"The batch handler returned {result!r} for {where}.",
+                                    "Return OK, NO_COMMIT or CommitUpTo(offset).", where)
             if commit_to is not None:
                 consumer.store_offsets(offsets=[TopicPartition(topic, partition, commit_to + 1)])
             self._record(dicts)

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from confluent_kafka import KafkaError, KafkaException, Producer
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from .config import ProducerConfig, with_overrides
+from .config import ProducerConfig, bootstrap_servers, with_overrides
 from .errors import CLIENT_LOG, CodealongError
 from .partitioner import choose_partition, strategy_function
 from .topics import check_topic_name
@@ -154,7 +154,7 @@ class SyncProducer:
             try:
                 metadata = self._producer.list_topics(topic, timeout=max(0.5, budget / 4))
             except KafkaException as err:
-                servers = self.config.client_settings()["bootstrap.servers"]
+                servers = bootstrap_servers(self.config.endpoints)
                 self._producer.poll(0)  # serve error callbacks: they tell why (e.g. authentication)
                 if any(e.code() == KafkaError._AUTHENTICATION for e in self._client_errors):
                     raise ProduceError(f"The broker at {servers} refused the credentials (SASL authentication "
@@ -244,7 +244,7 @@ class SyncProducer:
 
     def _explain_timeout(self, topic: str, err: KafkaError, delivered) -> ProduceError:
         """A timed-out message says little; find out why (broker down, or no leader)."""
-        servers = self.config.client_settings()["bootstrap.servers"]
+        servers = bootstrap_servers(self.config.endpoints)
         unresolved = [e for e in self._client_errors if e.code() == KafkaError._RESOLVE]
         if unresolved:
             name = unresolved[0].str().split("Failed to resolve '")[-1].split("'")[0]
