@@ -51,12 +51,19 @@ def create_topic(bootstrap: str, name: str, partitions: int = 1, replication_fac
     try:
         future.result(timeout)
     except KafkaException as err:
-        if err.args[0].name() != "TOPIC_ALREADY_EXISTS" or _being_deleted(admin, name, timeout):
+        # "Already exists" also answers a create that races the broker's auto-creation, before the
+        # new topic shows in metadata; and a topic still being deleted, which never shows again.
+        if err.args[0].name() != "TOPIC_ALREADY_EXISTS" or not _listed_soon(admin, name, timeout):
             raise
 
 
-def _being_deleted(admin: AdminClient, name: str, timeout: float) -> bool:
-    return name not in admin.list_topics(timeout=timeout).topics
+def _listed_soon(admin: AdminClient, name: str, timeout: float, wait_s: float = 3.0) -> bool:
+    deadline = time.monotonic() + wait_s
+    while name not in admin.list_topics(timeout=timeout).topics:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def delete_topic(bootstrap: str, name: str, timeout: float = 30, **client_settings) -> None:
