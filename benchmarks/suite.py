@@ -85,6 +85,8 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from helpers.plots import plot_latency
+
     fig, (ratios, latency, notebooks) = plt.subplots(1, 3, figsize=(16, 4.5))
     labels, values = [], []
     for size, rows in results["throughput"].items():
@@ -96,16 +98,7 @@ def plot(results: dict, path: Path) -> None:
     ratios.axvline(0.9, color="tab:red", linestyle="--", label="goal 0.9")
     ratios.set_xlabel("throughput as a ratio of raw confluent-kafka")
     ratios.legend()
-    import numpy as np
-
-    every = [v for samples in results["latency"]["samples"].values() for v in samples]
-    bins = np.geomspace(max(min(every), 0.05), max(every), 40)  # log bins: outliers stay visible
-    for name, samples in results["latency"]["samples"].items():
-        latency.hist(samples, bins=bins, alpha=0.6, label=name)
-    latency.set_xscale("log")
-    latency.set_xlabel("produce-to-handler latency (ms, log scale)")
-    latency.set_ylabel("messages")
-    latency.legend()
+    plot_latency(results["latency"]["samples"], ax=latency)
     names = list(results["codealong"]["notebooks"])
     notebooks.barh(names, [results["codealong"]["notebooks"][n] for n in names], color="tab:green")
     notebooks.set_xlabel("notebook execution time (s)")

@@ -48,7 +48,7 @@ def start(nodes, node):
     cluster = LocalCluster(nodes=int(nodes))
     if not cluster.is_running():
         click.echo(f"Starting Kafka {cluster.version} ({nodes} node(s)) on {cluster.bootstrap} ...")
-    click.echo(str(cluster.start(node=node)))
+    click.echo(str(cluster.start(node=node, progress=True)))
 
 
 @broker.command()
@@ -132,7 +132,7 @@ def run(output, only, folder, extra):
     if not notebooks:
         raise CodealongError(f"No numbered notebooks (NN_name.ipynb) matching {only!r} in {folder or NOTEBOOKS}.",
                              "Check --notebooks and --only.")
-    bootstrap = ensure_broker()
+    bootstrap = ensure_broker(progress=True)
     parameters = {"BOOTSTRAP_SERVERS": bootstrap}
     for name, value in extra:
         try:

@@ -107,6 +107,7 @@ class ConsumerWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._assignment: list[tuple[str, int]] = []
+        self._positions: dict[tuple[str, int], int] = {}  # next offset to handle, per partition
         self._reported_client_errors: set[str] = set()
 
     def __repr__(self) -> str:
@@ -237,7 +238,8 @@ class ConsumerWorker:
                 log.info("Worker %r restarting (restart %d).", self.name, self.restarts)
 
     def _run_client(self) -> None:
-        settings = {**self.config.client_settings(), "error_cb": self._on_client_error}
+        # client.id names this member in the group's description (the topic view shows it).
+        settings = {**self.config.client_settings(), "client.id": self.name, "error_cb": self._on_client_error}
         consumer = Consumer(settings, logger=CLIENT_LOG)
         try:
             consumer.subscribe(list(self.config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
@@ -262,10 +264,15 @@ class ConsumerWorker:
             # librdkafka resolves "latest" lazily, at its first fetch: a message produced in
             # between would be skipped. Pin the start now, so that "assigned" means "sees
             # everything produced from here on". Committed offsets still win.
+            # After a restart, a partition that has not committed yet resumes where this worker
+            # was (the failed message), not at the end: else "latest" would skip that message.
             committed = consumer.committed(partitions, timeout=10)
             for partition, done in zip(partitions, committed):
                 if done.offset < 0:
-                    partition.offset = consumer.get_watermark_offsets(partition, timeout=10)[1]
+                    where = (partition.topic, partition.partition)
+                    if where not in self._positions:
+                        self._positions[where] = consumer.get_watermark_offsets(partition, timeout=10)[1]
+                    partition.offset = self._positions[where]
             consumer.assign(partitions)
         self._assignment = sorted((p.topic, p.partition) for p in partitions)
 
@@ -310,6 +317,7 @@ class ConsumerWorker:
                         "the message.", "End handle_message with `return OK` (from helpers import OK) once the "
                         "message is handled; raise an exception if it could not be.", _where(msg))
                 consumer.store_offsets(msg)
+                self._positions[(msg.topic(), msg.partition())] = msg.offset() + 1
                 confirmed.append(message)
         finally:
             if confirmed:
@@ -338,4 +346,5 @@ class ConsumerWorker:
                                     "Return OK, NO_COMMIT or CommitUpTo(offset).", where)
             if commit_to is not None:
                 consumer.store_offsets(offsets=[TopicPartition(topic, partition, commit_to + 1)])
+                self._positions[(topic, partition)] = commit_to + 1
             self._record(dicts)

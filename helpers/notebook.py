@@ -66,7 +66,7 @@ def check_environment() -> str:
         raise CodealongError(f"confluent-kafka {version('confluent-kafka')} is too old (2.13+ needed).",
                              "Run `.venv/bin/pip install -U confluent-kafka`.")
     setup_logging()
-    bootstrap = ensure_broker()
+    bootstrap = ensure_broker(progress=True)
     where = "KAFKA_BOOTSTRAP_SERVERS" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "the embedded broker"
     print(f"Environment OK: Python 3.10+, confluent-kafka 2.13+; Kafka answers at {bootstrap} ({where}).")
     return bootstrap

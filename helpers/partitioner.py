@@ -54,3 +54,12 @@ def choose_partition(strategy: Strategy, topic: str, partitions_count: int, key,
                           f"{partitions_count} partition(s).",
                           f"Return an int from 0 to {partitions_count - 1}.")
     return partition
+
+
+def partition_counts(keys, partitions_count: int, strategy: str | Callable = "md5") -> list[int]:
+    """How many of `keys` each partition would receive under a strategy (no broker needed)."""
+    choose = strategy_function(strategy)
+    counts = [0] * partitions_count
+    for key in keys:
+        counts[choose_partition(choose, "", partitions_count, key, None)] += 1
+    return counts

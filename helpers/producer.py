@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
+from tqdm.auto import tqdm
 
 from .config import ProducerConfig, bootstrap_servers, with_overrides
 from .errors import CLIENT_LOG, CodealongError
@@ -141,6 +142,23 @@ class SyncProducer:
             return self.send(args[0], args[1], [(args[2], args[3])], headers)[0]
         raise TypeError("produce_sync takes (topic, messages), (key, value), (topic, partition, messages), "
                         "(topic, key, value) or (topic, partition, key, value)")
+
+    def produce_many(self, topic: str, messages, chunk: int = 100, progress: bool = True) -> list[Delivery]:
+        """Send many (key, value) pairs, `chunk` per acknowledged call, with a progress bar.
+
+        On a failure the ProduceError's ``delivered`` lists everything written before it."""
+        messages = list(messages)
+        deliveries: list[Delivery] = []
+        with tqdm(total=len(messages), unit="msg", desc=f"sending to {topic}", disable=not progress) as bar:
+            for start in range(0, len(messages), chunk):
+                part = messages[start:start + chunk]
+                try:
+                    deliveries.extend(self.send(topic, None, part, None))
+                except ProduceError as err:
+                    err.delivered = deliveries + err.delivered
+                    raise
+                bar.update(len(part))
+        return deliveries
 
     # ---- the work -------------------------------------------------------------------------
     def partitions_count(self, topic: str) -> int:

@@ -239,3 +239,23 @@ def test_latest_start_sees_everything_produced_once_assigned(kafka, unique, cons
             send(kafka, topic, [(f"after-{attempt}", "seen")])
             got = worker.wait_for(1, timeout=10)
         assert [m["key"] for m in got] == [f"after-{attempt}"]
+
+
+def test_latest_start_redelivers_a_failed_message_before_anything_was_committed(kafka, unique, consumer_config):
+    # A group with no commits starts at the end; after the handler fails and the worker
+    # restarts, it must resume at the failed message, not jump to the (new) end.
+    topic = f"latest-retry-{unique}"
+    create_topic(kafka, topic)
+    calls = []
+
+    def fails_first(message):
+        calls.append(message["key"])
+        if len(calls) == 1:
+            raise RuntimeError("first attempt fails")
+        return OK
+    config = consumer_config(topic, start_with_earliest_message=False)
+    with ConsumerWorker(config, fails_first, backoff_s=(0.1, 0.5)) as worker:
+        assert worker.wait_for_assignment()
+        send(kafka, topic, [("only", "once")])
+        got = worker.wait_for(1, timeout=20)
+    assert [m["key"] for m in got] == ["only"] and calls == ["only", "only"] and worker.restarts == 1

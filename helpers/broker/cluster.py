@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
+from tqdm.auto import tqdm
 
 from .. import settings
 from ..errors import BrokerError, BrokerUnreachable
@@ -274,9 +275,11 @@ class LocalCluster:
         errors = [ln for ln in lines if " ERROR " in ln or "Exception" in ln]
         return (errors[0] if errors else (lines[-1] if lines else "no log output"))[:400]
 
-    def _wait_ready(self, nodes: list[int], procs: dict[int, psutil.Process], timeout: float) -> None:
+    def _wait_ready(self, nodes: list[int], procs: dict[int, psutil.Process], timeout: float,
+                    tick=lambda: None) -> None:
         deadline = time.monotonic() + timeout
         while True:
+            tick()
             for node, proc in procs.items():
                 if not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE:
                     reason = self._failure_reason(node)
@@ -296,37 +299,48 @@ class LocalCluster:
                                   "machine, try again.")
             time.sleep(0.3)
 
-    def start(self, node: int | None = None, timeout: float = START_TIMEOUT_S) -> StartReport:
+    def start(self, node: int | None = None, timeout: float = START_TIMEOUT_S,
+              progress: bool = False) -> StartReport:
         """Start the cluster (or one node), formatting storage on first use; idempotent.
 
-        Returns once a real metadata request lists every started node.
+        Returns once a real metadata request lists every started node. `progress` shows a
+        bar through the three phases (jars, storage, waiting for the broker).
         """
         targets = self._check_node(node)
         to_start = [n for n in targets if self._process(n) is None]
         if not to_start:
             return StartReport(self.bootstrap, reused=True)
         phases = {}
-        began = time.monotonic()
-        java, _ = check_java()
-        libs = resolve_jars(self.version, settings.cache_dir())
-        phases["resolve jars"] = time.monotonic() - began
+        with tqdm(total=3, desc=f"starting Kafka {self.version}", unit="phase", disable=not progress,
+                  bar_format="{desc}: {n}/{total} phases{postfix} [{elapsed}]") as bar:
+            bar.set_postfix_str("resolving jars")
+            began = time.monotonic()
+            java, _ = check_java()
+            libs = resolve_jars(self.version, settings.cache_dir())
+            phases["resolve jars"] = time.monotonic() - began
+            bar.update()
 
-        began = time.monotonic()
-        cluster_id = self._cluster_id()
-        for n in to_start:
-            self._check_ports(n)
-            self._write_config(n)
-            self._format(n, java, libs, cluster_id)
-        phases["format"] = time.monotonic() - began
+            bar.set_postfix_str("formatting storage")
+            began = time.monotonic()
+            cluster_id = self._cluster_id()
+            for n in to_start:
+                self._check_ports(n)
+                self._write_config(n)
+                self._format(n, java, libs, cluster_id)
+            phases["format"] = time.monotonic() - began
+            bar.update()
 
-        began = time.monotonic()
-        procs = {n: self._launch(n, java, libs) for n in to_start}
-        try:
-            self._wait_ready(to_start, procs, timeout)
-        except BrokerError:
-            self.stop(node)  # never leave a half-started cluster behind
-            raise
-        phases["start"] = time.monotonic() - began
+            bar.set_postfix_str("waiting for a metadata answer")
+            began = time.monotonic()
+            procs = {n: self._launch(n, java, libs) for n in to_start}
+            try:
+                self._wait_ready(to_start, procs, timeout, tick=bar.refresh)
+            except BrokerError:
+                self.stop(node)  # never leave a half-started cluster behind
+                raise
+            phases["start"] = time.monotonic() - began
+            bar.set_postfix_str("ready")
+            bar.update()
         (self.dir / "version").write_text(self.version)
         return StartReport(self.bootstrap, reused=False, phases=phases)
 
@@ -373,7 +387,7 @@ class LocalCluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def ensure_broker(timeout: float = START_TIMEOUT_S, **client_config) -> str:
+def ensure_broker(timeout: float = START_TIMEOUT_S, progress: bool = False, **client_config) -> str:
     """Bootstrap servers of a broker that answers, starting the embedded one if needed.
 
     ``$KAFKA_BOOTSTRAP_SERVERS`` wins when set (it must answer within 5 s); otherwise the
@@ -388,4 +402,4 @@ def ensure_broker(timeout: float = START_TIMEOUT_S, **client_config) -> str:
                 f"KAFKA_BOOTSTRAP_SERVERS is set to {servers!r}, but {err.cause[0].lower()}{err.cause[1:]}",
                 "Start that cluster, correct the variable, or unset it to use the embedded broker.") from None
         return servers
-    return LocalCluster().start(timeout=timeout).bootstrap
+    return LocalCluster().start(timeout=timeout, progress=progress).bootstrap

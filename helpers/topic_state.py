@@ -1,0 +1,137 @@
+"""What a topic holds right now, read from the broker: offsets, the latest messages and a
+group's progress per partition. The topic view widget draws this; tests and notebooks can
+use it directly.
+
+    state = read_topic_state(bootstrap, "another_topic", group="example_consumer_group")
+    print(draw_topic_state(state))
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from .consumer import message_dict
+from .errors import CLIENT_LOG, CodealongError
+
+
+@dataclass
+class PartitionState:
+    partition: int
+    first_offset: int          # the oldest offset still stored (low watermark)
+    next_offset: int           # where the next message will be written (high watermark)
+    latest: list[dict] = field(default_factory=list)  # the newest messages, oldest first
+    committed: int | None = None  # the group's next offset to read; None if it never committed
+
+    @property
+    def lag(self) -> int | None:
+        """Messages written but not yet committed by the group (None if it never committed here)."""
+        if self.committed is None:
+            return None
+        return self.next_offset - max(self.committed, self.first_offset)
+
+
+@dataclass
+class TopicState:
+    topic: str
+    group: str | None
+    partitions: list[PartitionState]
+    members: dict[str, list[int]] = field(default_factory=dict)  # member -> partitions it owns
+    read_at: float = field(default_factory=time.time)
+
+    @property
+    def total_lag(self) -> int | None:
+        """The group's lag summed over the partitions it committed on (None without a group)."""
+        if self.group is None:
+            return None
+        return sum(p.lag for p in self.partitions if p.lag is not None)
+
+
+class UnknownTopic(CodealongError):
+    """The topic does not exist on this cluster."""
+
+
+def read_topic_state(bootstrap: str, topic: str, group: str | None = None, latest: int = 3,
+                     timeout: float = 10.0, **client_settings) -> TopicState:
+    """Offsets and the newest `latest` messages of every partition, and, for `group`, its
+    committed offsets, lag and members. Never joins the group; every call has a deadline."""
+    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG, **client_settings})
+    metadata = admin.list_topics(timeout=timeout)
+    if topic not in metadata.topics or metadata.topics[topic].error is not None:
+        raise UnknownTopic(f"Topic {topic!r} does not exist at {bootstrap}.",
+                           "Create it (helpers.create_topic) or send it a message first.")
+    numbers = sorted(metadata.topics[topic].partitions)
+    reader = Consumer({"bootstrap.servers": bootstrap, "group.id": f"codealong-view-{uuid.uuid4().hex[:8]}",
+                       "enable.auto.commit": False, "logger": CLIENT_LOG, **client_settings})
+    try:
+        partitions = [PartitionState(n, *reader.get_watermark_offsets(TopicPartition(topic, n), timeout=timeout))
+                      for n in numbers]
+        _read_latest(reader, topic, partitions, latest, timeout)
+    finally:
+        reader.close()
+    state = TopicState(topic, group, partitions)
+    if group is not None:
+        _read_group(admin, state, timeout)
+    return state
+
+
+def _read_latest(reader: Consumer, topic: str, partitions: list[PartitionState], latest: int,
+                 timeout: float) -> None:
+    wanted = {p.partition: p for p in partitions if latest > 0 and p.next_offset > p.first_offset}
+    if not wanted:
+        return
+    reader.assign([TopicPartition(topic, n, max(p.first_offset, p.next_offset - latest)) for n, p in wanted.items()])
+    remaining = {n: min(latest, p.next_offset - p.first_offset) for n, p in wanted.items()}
+    deadline = time.monotonic() + timeout
+    while any(remaining.values()) and time.monotonic() < deadline:
+        for msg in reader.consume(100, timeout=0.2):
+            if msg.error() is None and msg.offset() < wanted[msg.partition()].next_offset:
+                wanted[msg.partition()].latest.append(message_dict(msg))
+                remaining[msg.partition()] -= 1
+
+
+def _read_group(admin: AdminClient, state: TopicState, timeout: float) -> None:
+    request = ConsumerGroupTopicPartitions(state.group, [TopicPartition(state.topic, p.partition)
+                                                         for p in state.partitions])
+    try:
+        answer = admin.list_consumer_group_offsets([request], request_timeout=timeout)[state.group].result(timeout)
+        described = admin.describe_consumer_groups([state.group], request_timeout=timeout)[state.group].result(timeout)
+    except KafkaException as err:
+        raise CodealongError(f"Could not read group {state.group!r}: {err.args[0].str()}.",
+                             "Check the group name and that the broker is running (`codealong broker status`).") \
+            from None
+    by_number = {p.partition: p for p in state.partitions}
+    for tp in answer.topic_partitions:
+        if tp.offset >= 0:
+            by_number[tp.partition].committed = tp.offset
+    names = [member.client_id for member in described.members]
+    for member in described.members:
+        owned = sorted(tp.partition for tp in member.assignment.topic_partitions if tp.topic == state.topic)
+        # Workers name their client after themselves; other clients may share a name.
+        name = member.client_id if names.count(member.client_id) == 1 else member.member_id
+        state.members[name] = owned
+
+
+def draw_topic_state(state: TopicState, cell: int = 28) -> str:
+    """The state as text: a row of the latest offsets per partition, and the group's position."""
+    title = f"topic {state.topic!r}" + (f", group {state.group!r}" if state.group else "")
+    lines = [title]
+    for p in state.partitions:
+        boxes = " ".join(f"[{m['offset']}: {_short(m['key'], m['value'], cell)}]" for m in p.latest) or "(empty)"
+        lines.append(f"  partition {p.partition}: offsets {p.first_offset}..{p.next_offset - 1} {boxes}"
+                     if p.next_offset > p.first_offset else f"  partition {p.partition}: (empty)")
+        if state.group is not None:
+            lines.append("               nothing committed yet" if p.committed is None
+                         else f"               committed {p.committed}, lag {p.lag}")
+    if state.members:
+        for member, owned in sorted(state.members.items()):
+            lines.append(f"  member {member} owns partition(s) {owned}")
+    return "\n".join(lines)
+
+
+def _short(key, value, width: int) -> str:
+    text = f"{key}={value}" if key is not None else str(value)
+    return text if len(text) <= width else text[:width - 1] + "…"
