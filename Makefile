@@ -5,12 +5,21 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test doctor
+.PHONY: run test doctor chromium
 run: $(VENV)/.installed
 	$(BIN)/codealong run
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed chromium
 	$(BIN)/pytest
+
+# The browser test drives Debian's Chromium. Installed here when missing and allowed (root with
+# apt-get, as in CI); elsewhere that one test is skipped and says how to install it.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || [ -n "$$CODEALONG_CHROMIUM" ] || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    echo "Installing Debian's chromium for the browser test ..." && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
+	  echo "Chromium is not installed and could not be installed here: the browser test will be skipped."
 
 doctor: $(VENV)/.installed
 	$(BIN)/codealong doctor

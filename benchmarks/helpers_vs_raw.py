@@ -110,14 +110,19 @@ def helper_latency(bootstrap: str, topic: str, samples: int) -> list[float]:
     worker = ConsumerWorker(config, record, name=f"lat-{uuid.uuid4().hex}", keep=1).start()
     worker.wait_for_assignment()
     producer = SyncProducer(endpoints=[bootstrap])
+    run = uuid.uuid4().hex[:8]  # keys of this run only: the topic may hold an earlier run's
     latencies = []
-    for i in range(samples):
-        sent = time.perf_counter()
-        producer.produce_sync(topic, str(i), b"x")
-        with cond:
-            cond.wait_for(lambda: str(i) in arrived, timeout=10)
-        latencies.append((arrived[str(i)] - sent) * 1000)
-    worker.stop()
+    try:
+        for i in range(samples):
+            key = f"{run}-{i}"
+            sent = time.perf_counter()
+            producer.produce_sync(topic, key, b"x")
+            with cond:
+                if not cond.wait_for(lambda: key in arrived, timeout=10):
+                    raise TimeoutError(f"message {key} did not reach the handler within 10 s")
+            latencies.append((arrived[key] - sent) * 1000)
+    finally:
+        worker.stop()
     return latencies
 
 
@@ -128,18 +133,21 @@ def raw_latency(bootstrap: str, topic: str, samples: int) -> list[float]:
     assigned = threading.Event()
     consumer.subscribe([topic], on_assign=lambda c, p: assigned.set())
     producer = Producer(ProducerConfig(endpoints=(bootstrap,)).client_settings())
-    while not assigned.is_set():
-        consumer.poll(0.1)
+    run = uuid.uuid4().hex[:8]
     latencies = []
     try:
+        deadline = time.monotonic() + 30
+        while not assigned.is_set() and time.monotonic() < deadline:
+            consumer.poll(0.1)
         for i in range(samples):
+            key = f"{run}-{i}".encode()
             sent = time.perf_counter()
-            producer.produce(topic, b"x", str(i))
+            producer.produce(topic, b"x", key)
             producer.flush(10)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
                 msg = consumer.poll(0.5)
-                if msg is not None and not msg.error() and msg.key() == str(i).encode():
+                if msg is not None and not msg.error() and msg.key() == key:
                     latencies.append((time.perf_counter() - sent) * 1000)
                     break
     finally:

@@ -348,3 +348,18 @@ class ConsumerWorker:
                 consumer.store_offsets(offsets=[TopicPartition(topic, partition, commit_to + 1)])
                 self._positions[(topic, partition)] = commit_to + 1
             self._record(dicts)
+
+
+def wait_for_split(workers: list[ConsumerWorker], partitions: int | None = None,
+                   timeout: float = 15.0) -> dict[str, list[tuple[str, int]]]:
+    """Wait until the group's rebalance settled among these workers: each owns partitions,
+    none is owned twice, and (if given) `partitions` are owned in all. Returns name ->
+    partitions (as they stand at the deadline, if it never settled)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        split = {worker.name: worker.assignment for worker in workers}
+        owned = [p for assigned in split.values() for p in assigned]
+        settled = all(split.values()) and len(owned) == len(set(owned))
+        if (settled and partitions in (None, len(owned))) or time.monotonic() > deadline:
+            return split
+        time.sleep(0.05)

@@ -9,6 +9,22 @@ from matplotlib.figure import Figure
 from .partitioner import partition_counts
 
 
+def _show_figures_as_png() -> None:
+    """Teach a running IPython to display a bare Figure as a PNG (pyplot would do it, but
+    pyplot also re-draws every figure at the end of the cell)."""
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["image/png"].for_type(Figure, lambda figure: print_figure(figure, "png"))
+
+
+_show_figures_as_png()
+
+
 def plot_partition_counts(keys, partitions_count: int, strategies=("md5", "random")) -> Figure:
     """Messages per partition for the same keys under each strategy, side by side."""
     keys = list(keys)

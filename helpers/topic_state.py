@@ -21,6 +21,7 @@ from .errors import CLIENT_LOG, CodealongError
 @dataclass
 class PartitionState:
     partition: int
+    group: str | None
     first_offset: int          # the oldest offset still stored (low watermark)
     next_offset: int           # where the next message will be written (high watermark)
     latest: list[dict] = field(default_factory=list)  # the newest messages, oldest first
@@ -28,10 +29,11 @@ class PartitionState:
 
     @property
     def lag(self) -> int | None:
-        """Messages written but not yet committed by the group (None if it never committed here)."""
-        if self.committed is None:
+        """Messages written but not yet committed by the group (None without a group). A
+        partition the group never committed on counts in full, as if it starts at the oldest."""
+        if self.committed is None and self.group is None:
             return None
-        return self.next_offset - max(self.committed, self.first_offset)
+        return self.next_offset - max(self.committed or 0, self.first_offset)
 
 
 @dataclass
@@ -44,10 +46,8 @@ class TopicState:
 
     @property
     def total_lag(self) -> int | None:
-        """The group's lag summed over the partitions it committed on (None without a group)."""
-        if self.group is None:
-            return None
-        return sum(p.lag for p in self.partitions if p.lag is not None)
+        """The group's lag summed over all partitions (None without a group)."""
+        return None if self.group is None else sum(p.lag for p in self.partitions)
 
 
 class UnknownTopic(CodealongError):
@@ -67,7 +67,7 @@ def read_topic_state(bootstrap: str, topic: str, group: str | None = None, lates
     reader = Consumer({"bootstrap.servers": bootstrap, "group.id": f"codealong-view-{uuid.uuid4().hex[:8]}",
                        "enable.auto.commit": False, "logger": CLIENT_LOG, **client_settings})
     try:
-        partitions = [PartitionState(n, *reader.get_watermark_offsets(TopicPartition(topic, n), timeout=timeout))
+        partitions = [PartitionState(n, group, *reader.get_watermark_offsets(TopicPartition(topic, n), timeout=timeout))
                       for n in numbers]
         _read_latest(reader, topic, partitions, latest, timeout)
     finally:
@@ -124,8 +124,8 @@ def draw_topic_state(state: TopicState, cell: int = 28) -> str:
         lines.append(f"  partition {p.partition}: offsets {p.first_offset}..{p.next_offset - 1} {boxes}"
                      if p.next_offset > p.first_offset else f"  partition {p.partition}: (empty)")
         if state.group is not None:
-            lines.append("               nothing committed yet" if p.committed is None
-                         else f"               committed {p.committed}, lag {p.lag}")
+            where = "nothing committed yet" if p.committed is None else f"committed {p.committed}"
+            lines.append(f"               {where}, lag {p.lag}")
     if state.members:
         for member, owned in sorted(state.members.items()):
             lines.append(f"  member {member} owns partition(s) {owned}")

@@ -265,6 +265,19 @@ class TopicView(w.VBox):
             self.picture.value = _state_html(state)
             return state
 
+    def wait_until_caught_up(self, timeout: float = 30.0, every_s: float = 0.25) -> bool:
+        """Refresh every `every_s` until the group has committed everything written to each
+        non-empty partition (lag 0 everywhere), or until `timeout`. True if it caught up."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.refresh()
+            if state is not None and state.group is not None and all(
+                    p.committed == p.next_offset for p in state.partitions if p.next_offset > p.first_offset):
+                return True
+            if time.monotonic() + every_s > deadline:
+                return False
+            time.sleep(every_s)
+
     def text(self) -> str:
         """The last refresh as plain text (refreshing first if there was none)."""
         if self.state is None and self.refresh() is None:

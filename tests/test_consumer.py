@@ -259,3 +259,22 @@ def test_latest_start_redelivers_a_failed_message_before_anything_was_committed(
         send(kafka, topic, [("only", "once")])
         got = worker.wait_for(1, timeout=20)
     assert [m["key"] for m in got] == ["only"] and calls == ["only", "only"] and worker.restarts == 1
+
+
+def test_two_members_split_the_partitions_and_one_takes_over_when_the_other_leaves(kafka, unique, consumer_config):
+    from helpers.consumer import wait_for_split
+
+    topic = f"split-{unique}"
+    create_topic(kafka, topic, partitions=4)
+    config = consumer_config(topic)
+    a = ConsumerWorker(config, confirm, name=f"a-{unique}").start()
+    b = ConsumerWorker(config, confirm, name=f"b-{unique}").start()
+    try:
+        split = wait_for_split([a, b], partitions=4, timeout=20)
+        assert sorted(len(p) for p in split.values()) == [2, 2]
+        assert sorted(p for partitions in split.values() for _, p in partitions) == [0, 1, 2, 3]
+        b.stop()
+        assert [p for _, p in wait_for_split([a], partitions=4, timeout=20)[a.name]] == [0, 1, 2, 3]
+    finally:
+        a.stop()
+        b.stop()

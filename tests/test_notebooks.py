@@ -21,7 +21,7 @@ def code_cells(path):
 
 
 def test_the_seed_is_covered_chapter_by_chapter():
-    assert [p.name[:2] for p in PATHS] == ["01", "02", "03", "04", "05", "06", "07"]
+    assert [p.name[:2] for p in PATHS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
@@ -66,7 +66,7 @@ def outputs_text(path) -> str:
 
 
 def test_troubleshooting_shows_the_brokers_real_errors():
-    text = outputs_text(NOTEBOOKS / "07_troubleshooting.ipynb")
+    text = outputs_text(NOTEBOOKS / "08_troubleshooting.ipynb")
     for evidence in ["Broker: Unknown topic or partition", "LEADER_NOT_AVAILABLE", "Broker: Leader not available",
                      "TOPIC_EXCEPTION (Broker: Invalid topic)", "Failed to resolve 'kafka:19592'",
                      "Producer terminating with 1 message", "messages in flush_topic: 0",

@@ -241,3 +241,20 @@ def test_produce_many_reports_what_was_written_before_a_failure(kafka, topic):
 def test_read_topic_state_of_an_unknown_topic_names_the_fix(kafka, unique):
     with pytest.raises(UnknownTopic, match="create_topic"):
         read_topic_state(kafka, f"absent-{unique}")
+
+
+def test_waiting_until_the_group_caught_up_records_the_lag_draining(kafka, topic, unique, closing):
+    group = f"drain-{unique}"
+    SyncProducer(endpoints=[kafka]).produce_many(topic, [(f"k{i}", "v") for i in range(200)], progress=False)
+    view = closing(TopicView(kafka, topic, group=group))
+    assert view.wait_until_caught_up(timeout=1) is False  # nobody consumes yet
+    assert view.history[0][1] == 200  # never committed: every stored message counts as lag
+
+    def slow(message):
+        time.sleep(0.01)
+        return OK
+    with ConsumerWorker(_worker(kafka, topic, group).config, slow, name=group):
+        assert view.wait_until_caught_up(timeout=60, every_s=0.2)
+    lags = [lag for _, lag in view.history if lag is not None]
+    assert lags[-1] == 0 and max(lags) > 0
+    assert all(p.committed == p.next_offset for p in view.state.partitions)
