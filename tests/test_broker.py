@@ -78,9 +78,11 @@ def test_broker_listens_on_loopback_only(kafka):
             assert sock.connect_ex((address, port)) != 0, f"broker reachable on {address}"
 
 
-def test_restart_keeps_data_and_stop_when_stopped_is_a_no_op(scratch_cluster, unique):
-    report = scratch_cluster.start()
+def test_restart_keeps_data_and_stop_when_stopped_is_a_no_op(scratch_cluster, unique, capsys):
+    report = scratch_cluster.start(progress=True)
     assert not report.reused and set(report.phases) == {"resolve jars", "format", "start"}
+    bar = capsys.readouterr().err
+    assert "waiting for a metadata answer" in bar and "3/3 phases, ready" in bar
     produce_one(scratch_cluster.bootstrap, f"keep-{unique}", b"k", b"kept")
     assert scratch_cluster.stop() == [1]
     assert not scratch_cluster.is_running()
@@ -88,6 +90,7 @@ def test_restart_keeps_data_and_stop_when_stopped_is_a_no_op(scratch_cluster, un
     assert scratch_cluster.stop() == []
     assert time.monotonic() - started < 2
     scratch_cluster.start()
+    assert "phases" not in capsys.readouterr().err  # no bar unless asked for
     assert consume_all(scratch_cluster.bootstrap, f"keep-{unique}", 1) == [(b"k", b"kept")]
 
 
