@@ -21,19 +21,13 @@ from .errors import CLIENT_LOG, CodealongError
 @dataclass
 class PartitionState:
     partition: int
-    group: str | None
     first_offset: int          # the oldest offset still stored (low watermark)
     next_offset: int           # where the next message will be written (high watermark)
     latest: list[dict] = field(default_factory=list)  # the newest messages, oldest first
     committed: int | None = None  # the group's next offset to read; None if it never committed
-
-    @property
-    def lag(self) -> int | None:
-        """Messages written but not yet committed by the group (None without a group). A
-        partition the group never committed on counts in full, as if it starts at the oldest."""
-        if self.committed is None and self.group is None:
-            return None
-        return self.next_offset - max(self.committed or 0, self.first_offset)
+    # Messages written but not yet committed by the group (None when read without a group). A
+    # partition the group never committed on counts in full, as if the group starts at the oldest.
+    lag: int | None = None
 
 
 @dataclass
@@ -67,7 +61,7 @@ def read_topic_state(bootstrap: str, topic: str, group: str | None = None, lates
     reader = Consumer({"bootstrap.servers": bootstrap, "group.id": f"codealong-view-{uuid.uuid4().hex[:8]}",
                        "enable.auto.commit": False, "logger": CLIENT_LOG, **client_settings})
     try:
-        partitions = [PartitionState(n, group, *reader.get_watermark_offsets(TopicPartition(topic, n), timeout=timeout))
+        partitions = [PartitionState(n, *reader.get_watermark_offsets(TopicPartition(topic, n), timeout=timeout))
                       for n in numbers]
         _read_latest(reader, topic, partitions, latest, timeout)
     finally:
@@ -107,6 +101,8 @@ def _read_group(admin: AdminClient, state: TopicState, timeout: float) -> None:
     for tp in answer.topic_partitions:
         if tp.offset >= 0:
             by_number[tp.partition].committed = tp.offset
+    for p in state.partitions:
+        p.lag = p.next_offset - max(p.committed or 0, p.first_offset)
     names = [member.client_id for member in described.members]
     for member in described.members:
         owned = sorted(tp.partition for tp in member.assignment.topic_partitions if tp.topic == state.topic)

@@ -69,7 +69,8 @@ class ProducerForm(w.VBox):
     def _check_topic(self) -> bool:
         problem = topic_name_problem(self.topic.value)
         if problem:
-            self.topic_check.value = f"<span style='{_ERROR_STYLE}'>✗ Kafka would refuse this name: {escape(problem)}.</span>"
+            self.topic_check.value = (f"<span style='{_ERROR_STYLE}'>✗ Kafka would refuse this name: "
+                                      f"{escape(problem)}.</span>")
         else:
             self.topic_check.value = f"<span style='{_OK_STYLE}'>✓ a valid topic name</span>"
         self.send_button.disabled = bool(problem)
