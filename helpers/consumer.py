@@ -100,7 +100,10 @@ class ConsumerWorker:
         self.max_restarts, self.restart_window_s, self.backoff_s = max_restarts, restart_window_s, backoff_s
         self.errors: list[ErrorReport] = []
         self.restarts = 0
-        self.state = "stopped"
+        #: Called with each new state ("starting", "running", "restarting", "failed", "stopped"),
+        #: from whichever thread changed it; the consumer panel shows it this way.
+        self.on_state: Callable[[str], None] | None = None
+        self._state = "stopped"
         self.failure: WorkerFailed | None = None
         self._handled: deque = deque(maxlen=keep)
         self._cond = threading.Condition()
@@ -109,6 +112,19 @@ class ConsumerWorker:
         self._assignment: list[tuple[str, int]] = []
         self._positions: dict[tuple[str, int], int] = {}  # next offset to handle, per partition
         self._reported_client_errors: set[str] = set()
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self._state = value
+        if self.on_state is not None:
+            try:
+                self.on_state(value)
+            except Exception:  # an observer's bug must not stop the consumer
+                log.exception("Worker %r: the on_state callback failed.", self.name)
 
     def __repr__(self) -> str:
         return (f"ConsumerWorker(name={self.name!r}, group={self.config.consumer_group!r}, "

@@ -120,12 +120,15 @@ class ConsumerPanel(w.VBox):
     panels: ClassVar[dict[str, "ConsumerPanel"]] = {}
 
     def __init__(self, bootstrap: str, topics=("another_topic",), group: str = "playground",
-                 handler: Callable | None = None, earliest: bool = False, show: int = 15, name: str | None = None):
+                 handler: Callable | None = None, earliest: bool = False, show: int = 15, name: str | None = None,
+                 **worker_options):
+        """`worker_options` go to ConsumerWorker (max_restarts=..., backoff_s=...)."""
         self.group = group
         self.name = name or f"panel-{group}"
         self.config = ConsumerConfig(endpoints=(bootstrap,), topics=tuple(topics), consumer_group=group,
                                      start_with_earliest_message=earliest)
         self.handler = handler or (lambda message: OK)
+        self.worker_options = worker_options
         self.worker: ConsumerWorker | None = None
         self.received = 0
         self.confirmed = 0
@@ -153,13 +156,27 @@ class ConsumerPanel(w.VBox):
             previous.stop()
             previous._show_status("replaced by a newer panel")
         self.panels[self.name] = self
-        self.worker = ConsumerWorker(self.config, self._handle, name=self.name).start()
+        self.worker = ConsumerWorker(self.config, self._handle, name=self.name, **self.worker_options)
+        self.worker.on_state = self._on_worker_state
+        self.worker.start()
         self.start_button.disabled, self.stop_button.disabled = True, False
         self._show_status("joining the group…")
         assigned = self.worker.wait_for_assignment(wait_s)
-        self._show_status(f"running; owns {_partitions_text(assigned)}" if assigned else
-                          f"running, no partitions assigned yet (after {wait_s:g} s)")
+        if self.worker.state == "running":
+            self._show_status(f"running; owns {_partitions_text(assigned)}" if assigned else
+                              f"running, no partitions assigned yet (after {wait_s:g} s)")
         return self
+
+    def _on_worker_state(self, state: str) -> None:
+        """The worker's state changes, shown as they happen (called from the worker's thread)."""
+        worker = self.worker
+        if state == "restarting" and worker is not None:
+            self._show_status(f"restarting after a failure ({len(worker.errors)} so far): {worker.errors[-1]}")
+        elif state == "failed" and worker is not None and worker.failure is not None:
+            self._show_status(f"gave up: {worker.failure.cause} Fix: {worker.failure.fix}")
+            self.start_button.disabled, self.stop_button.disabled = False, True
+        elif state == "running" and worker is not None and worker.restarts:
+            self._show_status(f"running again (restart {worker.restarts})")
 
     def stop(self) -> None:
         """Stop the consumer; it commits what the handler confirmed and leaves the group."""
@@ -168,7 +185,8 @@ class ConsumerPanel(w.VBox):
         if self.panels.get(self.name) is self:
             del self.panels[self.name]
         self.start_button.disabled, self.stop_button.disabled = False, True
-        self._show_status("stopped")
+        if self.worker is None or self.worker.state != "failed":
+            self._show_status("stopped")
 
     def close(self) -> None:
         self.stop()

@@ -118,6 +118,11 @@ def test_playground_send_click_reaches_the_consumer_panel(chromium, jupyterlab):
             expect(page.locator(".widget-html-content", has_text="written to playground").first).to_be_visible()
             panel.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "browser-playground.png"))
+
+            # The topic name is checked as it is typed, before anything is sent.
+            page.locator(".widget-text input").first.fill("my topic")
+            expect(page.get_by_text("Kafka would refuse this name").first).to_be_visible(timeout=10_000)
+            expect(page.get_by_role("button", name="Send").first).to_be_disabled()
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "browser-playground-failure.png"))
             raise

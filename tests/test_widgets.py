@@ -117,6 +117,18 @@ def test_a_failing_handler_shows_in_the_panel_and_the_message_comes_again(kafka,
     outcomes = [line.split(" -> ")[1] for line in panel.text().splitlines()[1:]]
     assert outcomes == ["raised RuntimeError: database away", "ok"]
     assert panel.received == 2 and panel.confirmed == 1
+    assert "running again (restart 1)" in panel.status.value
+
+
+def test_a_consumer_that_gives_up_says_why_in_the_panel(kafka, topic, unique, closing):
+    def broken(message):
+        raise ValueError("cannot parse")
+    panel = closing(ConsumerPanel(kafka, topics=(topic,), group=f"broken-{unique}", handler=broken,
+                                  max_restarts=1, backoff_s=(0.05, 0.1)).start())
+    SyncProducer(endpoints=[kafka]).produce_sync(topic, "k", "v")
+    assert wait_until(lambda: "gave up" in panel.status.value, timeout=30)
+    assert "cannot parse" in panel.status.value and "Fix:" in panel.status.value
+    assert not panel.start_button.disabled and panel.confirmed == 0
 
 
 def test_starting_a_second_panel_of_the_same_name_replaces_the_first(kafka, topic, unique, closing):
