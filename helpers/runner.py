@@ -7,7 +7,7 @@ from pathlib import Path
 
 import papermill
 from papermill.exceptions import PapermillExecutionError
-from tqdm import tqdm
+from tqdm.auto import tqdm  # a widget bar in Jupyter, a text bar in a terminal
 
 from .settings import REPO_ROOT
 
