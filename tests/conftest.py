@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 import time
 import uuid
 
@@ -61,6 +62,13 @@ def three_nodes(tmp_path, monkeypatch):
 def unique():
     """A fresh name suffix, so tests sharing the session broker never share topics or groups."""
     return uuid.uuid4().hex[:8]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (the system picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list[dict]:

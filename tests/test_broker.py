@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from confluent_kafka import Consumer, Producer
 
+from conftest import free_port
 from helpers.broker import LocalCluster, ensure_broker, probe_metadata, resolve_jars
 from helpers.broker.prerequisites import check_java, check_maven
 from helpers.cli import main
@@ -216,10 +217,7 @@ def test_maven_resolution_failure_is_a_clear_error(tmp_path):
 
 
 def test_bootstrap_servers_pointing_nowhere(monkeypatch):
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        free_port = sock.getsockname()[1]
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{free_port}")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{free_port()}")
     started = time.monotonic()
     with pytest.raises(BrokerUnreachable) as err:
         ensure_broker()

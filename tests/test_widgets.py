@@ -146,11 +146,11 @@ def test_wait_for_before_start_names_the_fix(kafka, topic, closing):
 
 
 # ---- topic view ---------------------------------------------------------------------------
-def test_topic_view_shows_offsets_commits_and_lag(kafka, topic, unique, closing):
+def test_topic_view_shows_offsets_commits_and_lag(kafka, topic, unique, closing, consumer_config):
     group = f"view-{unique}"
     producer = SyncProducer(endpoints=[kafka])
     deliveries = producer.produce_sync(topic, [(f"key-{i}", f"value-{i}") for i in range(12)])
-    with _worker(kafka, topic, group) as worker:
+    with ConsumerWorker(consumer_config(topic, consumer_group=group), lambda message: OK, name=group) as worker:
         assert len(worker.wait_for(12, timeout=20)) == 12
     view = closing(TopicView(kafka, topic, group=group, latest=2))
     view.refresh_button.click()
@@ -164,13 +164,6 @@ def test_topic_view_shows_offsets_commits_and_lag(kafka, topic, unique, closing)
     assert view.state.total_lag == 5 and [lag for _, lag in view.history] == [0, 5]
     assert "lag" in view.picture.value and "late-4" in view.picture.value
     assert "late-4" in view.text() and view.text() == draw_topic_state(view.state)
-
-
-def _worker(kafka, topic, group):
-    from helpers import ConsumerConfig
-    config = ConsumerConfig(endpoints=(kafka,), topics=(topic,), consumer_group=group,
-                            start_with_earliest_message=True)
-    return ConsumerWorker(config, lambda message: OK, name=group)
 
 
 def test_the_refresh_timer_runs_while_ticked_and_stops_when_closed(kafka, topic, closing):
@@ -194,10 +187,10 @@ def test_a_missing_topic_shows_the_error_and_its_fix(kafka, unique, closing):
     assert "does not exist" in view.picture.value and "create_topic" in view.picture.value
 
 
-def test_group_members_splitting_partitions_are_named(kafka, topic, unique):
+def test_group_members_splitting_partitions_are_named(kafka, topic, unique, consumer_config):
     group = f"split-{unique}"
-    workers = [_worker(kafka, topic, group), _worker(kafka, topic, group)]
-    workers[1].name = f"{group}-b"
+    config = consumer_config(topic, consumer_group=group)
+    workers = [ConsumerWorker(config, lambda message: OK, name=name) for name in (group, f"{group}-b")]
     try:
         for worker in workers:
             worker.start()
@@ -255,7 +248,7 @@ def test_read_topic_state_of_an_unknown_topic_names_the_fix(kafka, unique):
         read_topic_state(kafka, f"absent-{unique}")
 
 
-def test_waiting_until_the_group_caught_up_records_the_lag_draining(kafka, topic, unique, closing):
+def test_waiting_until_the_group_caught_up_records_the_lag_draining(kafka, topic, unique, closing, consumer_config):
     group = f"drain-{unique}"
     SyncProducer(endpoints=[kafka]).produce_many(topic, [(f"k{i}", "v") for i in range(200)], progress=False)
     view = closing(TopicView(kafka, topic, group=group))
@@ -265,7 +258,7 @@ def test_waiting_until_the_group_caught_up_records_the_lag_draining(kafka, topic
     def slow(message):
         time.sleep(0.01)
         return OK
-    with ConsumerWorker(_worker(kafka, topic, group).config, slow, name=group):
+    with ConsumerWorker(consumer_config(topic, consumer_group=group), slow, name=group):
         assert view.wait_until_caught_up(timeout=60, every_s=0.2)
     lags = [lag for _, lag in view.history if lag is not None]
     assert lags[-1] == 0 and max(lags) > 0
