@@ -18,6 +18,7 @@ from pathlib import Path
 
 from helpers import create_topic, ensure_broker, settings
 from helpers.broker import check_java, resolve_jars
+from helpers.broker.cluster import free_ports
 from helpers.runner import find_notebooks, run_notebooks
 
 from . import broker_startup
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> dict:
         p = results["latency"][name]
         print(f"  {name:52}{p[50]:>6.2f}{p[95]:>8.2f}{p[99]:>8.2f}")
 
-    startups = [broker_startup.one_run(21700, fresh_maven_repo=not args.quick) for _ in range(args.repeat)]
+    startups = [broker_startup.one_run(free_ports(2), fresh_maven_repo=not args.quick) for _ in range(args.repeat)]
     notebooks = find_notebooks(only="02" if args.quick else "")
     with tempfile.TemporaryDirectory() as out:
         runs = run_notebooks(notebooks, Path(out), {"BOOTSTRAP_SERVERS": bootstrap})

@@ -9,14 +9,17 @@ commits only what the handler confirmed.
     worker.wait_for(1, timeout=10)        # what the handler confirmed, drained by the caller
     worker.stop()
 
-Supervision as OTP's one_for_one: if the handler raises (or returns anything but OK), or
-the client fails, the worker closes its client without committing that message, waits
-(with growing backoff) and starts again, so the message is delivered again. After too
-many restarts in a window it gives up and says why. Nothing is printed from the worker's
-thread; errors go to Python logging and to ``worker.errors``.
+One client per worker, for its whole life. If the handler raises (or returns anything but
+OK), the worker seeks that partition back to the failed message and pauses it for a
+backoff; then the message is delivered again. The other partitions go on meanwhile, and
+the group never notices: no rebalance, no pause for the other members. After too many
+failures in a window (see RetryPolicy) the worker gives up, leaves the group and says why.
+The client is rebuilt only after a fatal client error. Nothing is printed from the
+worker's thread; errors go to Python logging and to ``worker.errors``.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -27,7 +30,9 @@ from typing import Any, Callable, ClassVar
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from .config import ConsumerConfig, with_overrides
+from .deadline import Deadline
 from .errors import CLIENT_LOG, CodealongError
+from .retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,8 @@ OK = "ok"                 # the handler's "handled, commit it" (Kaffe's :ok)
 NO_COMMIT = "no_commit"   # batch mode: handled, but do not commit ({:ok, :no_commit})
 
 TIMESTAMP_TYPES = {0: "undefined", 1: "create", 2: "append"}
+#: Handled messages kept for wait_for() until drained; older ones are dropped (memory stays bounded).
+DEFAULT_KEEP = 1000
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,7 @@ class HandlerError(CodealongError):
 
 
 class WorkerFailed(CodealongError):
-    """The worker restarted too often and gave up."""
+    """The worker failed too often and gave up."""
 
 
 @dataclass
@@ -79,6 +86,10 @@ def _where(msg: Message) -> str:
     return f"{msg.topic()}[{msg.partition()}]@{msg.offset()}"
 
 
+class _GaveUp(Exception):
+    """Raised inside the worker's thread when the retry policy says stop."""
+
+
 class ConsumerWorker:
     """One group member that calls ``handler`` per message (or per batch), under supervision.
 
@@ -90,18 +101,22 @@ class ConsumerWorker:
     _registry_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, config: ConsumerConfig, handler: Callable | str | None = None, *, name: str | None = None,
-                 max_restarts: int = 5, restart_window_s: float = 60.0, backoff_s: tuple[float, float] = (0.2, 5.0),
-                 keep: int = 10_000, **overrides):
+                 retry: RetryPolicy | None = None, keep: int = DEFAULT_KEEP, **overrides):
+        """`retry` decides the backoff and when to give up (default: RetryPolicy()); `keep` bounds
+        how many handled messages wait for `wait_for`; `overrides` replace config fields."""
         self.config = with_overrides(config, **overrides)
         if handler is not None:
             self.config = replace(self.config, message_handler=handler)
         self.handler = self.config.resolve_handler()
+        self.config.client_settings()  # a missing group or credentials are reported now, not in the thread
         self.name = name or self.config.consumer_group
-        self.max_restarts, self.restart_window_s, self.backoff_s = max_restarts, restart_window_s, backoff_s
-        self.errors: list[ErrorReport] = []
-        self.restarts = 0
-        #: Called with each new state ("starting", "running", "restarting", "failed", "stopped"),
-        #: from whichever thread changed it; the consumer panel shows it this way.
+        self.retry = retry or RetryPolicy()
+        self.errors: deque[ErrorReport] = deque(maxlen=100)
+        self.retries = 0      # handler failures retried (seek back, pause, deliver again)
+        self.rebuilds = 0     # clients rebuilt after a fatal client error
+        self.rebalances = 0   # times the group handed this member partitions
+        #: Called with each new state ("starting", "running", "retrying", "failed", "stopped"), from
+        #: whichever thread changed it, never while the worker holds its lock.
         self.on_state: Callable[[str], None] | None = None
         self._state = "stopped"
         self.failure: WorkerFailed | None = None
@@ -109,7 +124,8 @@ class ConsumerWorker:
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._assignment: list[tuple[str, int]] = []
+        self._assignment: set[tuple[str, int]] = set()
+        self._paused: dict[tuple[str, int], tuple[float, int]] = {}  # partition -> (resume at, offset)
         self._positions: dict[tuple[str, int], int] = {}  # next offset to handle, per partition
         self._reported_client_errors: set[str] = set()
 
@@ -117,10 +133,12 @@ class ConsumerWorker:
     def state(self) -> str:
         return self._state
 
-    @state.setter
-    def state(self, value: str) -> None:
-        self._state = value
-        if self.on_state is not None:
+    def _set_state(self, value: str) -> None:
+        with self._cond:
+            changed = value != self._state
+            self._state = value
+            self._cond.notify_all()
+        if changed and self.on_state is not None:
             try:
                 self.on_state(value)
             except Exception:  # an observer's bug must not stop the consumer
@@ -128,37 +146,42 @@ class ConsumerWorker:
 
     def __repr__(self) -> str:
         return (f"ConsumerWorker(name={self.name!r}, group={self.config.consumer_group!r}, "
-                f"topics={list(self.config.topics)}, state={self.state!r}, restarts={self.restarts})")
+                f"topics={list(self.config.topics)}, state={self.state!r}, retries={self.retries})")
 
     # ---- lifecycle --------------------------------------------------------------------------
     def start(self) -> "ConsumerWorker":
-        """Start in the background; a running worker of the same name is stopped first."""
+        """Start in the background; a running worker of the same name (or this one) is stopped
+        first. Refuses if that one does not stop in time, rather than run two members."""
         with self._registry_lock:
             previous = self.running.get(self.name)
-        if previous is not None and previous.is_alive():
-            log.info("Stopping the running worker %r before starting its replacement.", self.name)
-            previous.stop()
+        for old in dict.fromkeys([previous, self]):
+            if old is not None and old.is_alive():
+                log.info("Stopping the running worker %r before starting its replacement.", old.name)
+                if not old.stop():
+                    raise CodealongError(
+                        f"Worker {old.name!r} did not stop within its deadline (its handler is still busy), so "
+                        "no second member is started beside it.",
+                        "Wait for the handler to return, then start again; `worker.errors` shows what happened.")
         with self._registry_lock:
             self.running[self.name] = self
         self._stop.clear()
-        self.failure, self.state = None, "starting"
+        self.failure = None
+        self._set_state("starting")
         self._thread = threading.Thread(target=self._supervise, name=f"consumer-{self.name}", daemon=True)
         self._thread.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """Stop and close the client (committing what was handled). True if it stopped in time."""
+        """Stop and close the client (committing what was handled). True if it stopped in time.
+        Called from inside the handler, it asks the worker to stop once the handler returns."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.warning("Worker %r did not stop within %g s.", self.name, timeout)
-                return False
-        with self._registry_lock:
-            if self.running.get(self.name) is self:
-                del self.running[self.name]
-        if self.state != "failed":
-            self.state = "stopped"
+        thread = self._thread
+        if thread is None or thread is threading.current_thread():
+            return True
+        thread.join(timeout)
+        if thread.is_alive():
+            log.warning("Worker %r did not stop within %g s.", self.name, timeout)
+            return False
         return True
 
     def is_alive(self) -> bool:
@@ -178,13 +201,11 @@ class ConsumerWorker:
     @property
     def assignment(self) -> list[tuple[str, int]]:
         """The (topic, partition) pairs this member currently owns."""
-        return list(self._assignment)
+        return sorted(self._assignment)
 
     def wait_for_assignment(self, timeout: float = 15.0) -> list[tuple[str, int]]:
         """Wait until the group gave this member partitions; returns them (or [] at the deadline)."""
-        deadline = time.monotonic() + timeout
-        while not self._assignment and time.monotonic() < deadline and self.is_alive():
-            time.sleep(0.05)
+        Deadline(timeout).until(lambda: self._assignment or not self.is_alive())
         return self.assignment
 
     # ---- what the handler confirmed ---------------------------------------------------------
@@ -194,13 +215,10 @@ class ConsumerWorker:
         Returns fewer if the deadline passes; raises WorkerFailed if the worker gave up.
         Drained messages are removed, so successive calls see new messages.
         """
-        deadline = time.monotonic() + timeout
+        deadline = Deadline(timeout)
         with self._cond:
-            while len(self._handled) < count and self.state != "failed":
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
+            while len(self._handled) < count and self._state != "failed" and not deadline.expired():
+                self._cond.wait(deadline.remaining())
             taken = [self._handled.popleft() for _ in range(min(count, len(self._handled)))]
         if not taken and self.failure is not None:
             raise self.failure
@@ -211,56 +229,58 @@ class ConsumerWorker:
             self._handled.extend(messages)
             self._cond.notify_all()
 
-    def _failure(self, cause: str, fix: str, where: str) -> HandlerError:
-        """Report a handler failure and return the error to raise (the worker then restarts)."""
-        failure = HandlerError(cause, fix)
-        self._report(failure, where)
-        return failure
-
     def _report(self, error: Exception, where: str) -> None:
         self.errors.append(ErrorReport(error, where))
         log.error("Worker %r: %s: %s", self.name, where, error)
 
     # ---- supervision ------------------------------------------------------------------------
     def _supervise(self) -> None:
-        recent: deque[float] = deque()
-        while not self._stop.is_set():
-            try:
-                self._run_client()
-                return
-            except Exception as err:  # a crashed worker is restarted, never silently lost
-                now = time.monotonic()
-                recent.append(now)
-                while recent and now - recent[0] > self.restart_window_s:
-                    recent.popleft()
-                if not isinstance(err, HandlerError):
+        """The thread: one client until stop; a new one only after a fatal client error."""
+        try:
+            while not self._stop.is_set():
+                try:
+                    self._run_client()
+                    return
+                except _GaveUp as gave_up:
+                    self._give_up(str(gave_up))
+                    return
+                except Exception as err:  # fatal client error: rebuild the client, never silently lost
                     self._report(err, "client")
-                if len(recent) > self.max_restarts:
-                    self.failure = WorkerFailed(
-                        f"Worker {self.name!r} gave up after {self.max_restarts} restarts within "
-                        f"{self.restart_window_s:g} s; last error: {getattr(err, 'cause', err)}",
-                        "Fix the cause in the log above (`worker.errors`), then start the worker again; "
-                        "unconfirmed messages are delivered again.")
-                    log.error("%s", self.failure)
-                    with self._cond:
-                        self.state = "failed"
-                        self._cond.notify_all()
-                    return
-                self.state = "restarting"
-                pause = min(self.backoff_s[1], self.backoff_s[0] * 2 ** (len(recent) - 1))
-                if self._stop.wait(pause):
-                    return
-                self.restarts += 1
-                log.info("Worker %r restarting (restart %d).", self.name, self.restarts)
+                    pause = self.retry.failed()
+                    if pause is None:
+                        self._give_up(getattr(err, "cause", str(err)))
+                        return
+                    self._set_state("retrying")
+                    if self._stop.wait(pause):
+                        return
+                    self.rebuilds += 1
+                    log.info("Worker %r: new client after a fatal error (rebuild %d).", self.name, self.rebuilds)
+        finally:
+            with self._registry_lock:
+                if self.running.get(self.name) is self:
+                    del self.running[self.name]
+            if self._state != "failed":
+                self._set_state("stopped")
+
+    def _give_up(self, last_error: str) -> None:
+        self.failure = WorkerFailed(
+            f"Worker {self.name!r} gave up after {self.retry.describe()}; last error: {last_error}",
+            "Fix the cause in the log above (`worker.errors`), then start the worker again; "
+            "unconfirmed messages are delivered again.")
+        log.error("%s", self.failure)
+        self._set_state("failed")
 
     def _run_client(self) -> None:
         # client.id names this member in the group's description (the topic view shows it).
         settings = {**self.config.client_settings(), "client.id": self.name, "error_cb": self._on_client_error}
         consumer = Consumer(settings, logger=CLIENT_LOG)
+        self._paused.clear()
         try:
-            consumer.subscribe(list(self.config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
-            self.state = "running"
+            consumer.subscribe(list(self.config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke,
+                               on_lost=self._on_revoke)
+            self._set_state("running")
             while not self._stop.is_set():
+                self._resume_due(consumer)
                 first = consumer.poll(0.2)  # wait for one message at most 0.2 s (so stop() is prompt)
                 if first is None:
                     continue
@@ -272,16 +292,43 @@ class ConsumerWorker:
                 else:
                     self._handle_each(consumer, good)
         finally:
-            self._assignment = []
+            self._assignment.clear()
             consumer.close()  # commits the offsets stored for confirmed messages; leaves the group
+
+    # ---- failures: seek back, pause, resume -------------------------------------------------
+    def _retry_later(self, consumer: Consumer, topic: str, partition: int, offset: int, error: HandlerError,
+                     where: str) -> None:
+        """Deliver `offset` of this partition again after the policy's pause; other partitions go on."""
+        self._report(error, where)
+        pause = self.retry.failed()
+        if pause is None:
+            raise _GaveUp(error.cause)
+        self.retries += 1
+        tp = TopicPartition(topic, partition, offset)
+        consumer.pause([tp])
+        consumer.seek(tp)
+        self._paused[(topic, partition)] = (time.monotonic() + pause, offset)
+        self._set_state("retrying")
+
+    def _resume_due(self, consumer: Consumer) -> None:
+        if not self._paused:
+            return
+        now = time.monotonic()
+        for (topic, partition), (resume_at, offset) in list(self._paused.items()):
+            if resume_at <= now:
+                tp = TopicPartition(topic, partition, offset)
+                consumer.seek(tp)  # again: what was fetched before the pause must not move the position
+                consumer.resume([tp])
+                del self._paused[(topic, partition)]
+        if not self._paused:
+            self._set_state("running")
 
     def _on_assign(self, consumer, partitions) -> None:
         if self.config.auto_offset_reset() == "latest" and partitions:
             # librdkafka resolves "latest" lazily, at its first fetch: a message produced in
             # between would be skipped. Pin the start now, so that "assigned" means "sees
-            # everything produced from here on". Committed offsets still win.
-            # After a restart, a partition that has not committed yet resumes where this worker
-            # was (the failed message), not at the end: else "latest" would skip that message.
+            # everything produced from here on". Committed offsets still win. After a client
+            # rebuild, a partition that never committed resumes where this worker was.
             committed = consumer.committed(partitions, timeout=10)
             for partition, done in zip(partitions, committed):
                 if done.offset < 0:
@@ -290,10 +337,13 @@ class ConsumerWorker:
                         self._positions[where] = consumer.get_watermark_offsets(partition, timeout=10)[1]
                     partition.offset = self._positions[where]
             consumer.assign(partitions)
-        self._assignment = sorted((p.topic, p.partition) for p in partitions)
+        self.rebalances += 1
+        self._assignment |= {(p.topic, p.partition) for p in partitions}
 
     def _on_revoke(self, consumer, partitions) -> None:
-        self._assignment = []
+        for p in partitions:
+            self._assignment.discard((p.topic, p.partition))
+            self._paused.pop((p.topic, p.partition), None)  # its owner-to-be starts at the committed offset
 
     def _on_client_error(self, err: KafkaError) -> None:
         if err.fatal():
@@ -314,43 +364,60 @@ class ConsumerWorker:
             self._report(CodealongError(err.str(), fix.strip() or "See the broker log."), "subscription")
         return True
 
+    # ---- calling the handler ----------------------------------------------------------------
     def _handle_each(self, consumer: Consumer, messages: list[Message]) -> None:
-        """Call the handler per message; store each confirmed offset; stop at the first failure
-        (the rest of the chunk is not stored, so it comes again after the restart)."""
+        """Call the handler per message and store each confirmed offset. A failure sends its
+        partition back to the failed message; the rest of that partition's chunk waits for it."""
         confirmed = []
+        held: set[tuple[str, int]] = set(self._paused)
         try:
             for msg in messages:
+                where_key = (msg.topic(), msg.partition())
+                if where_key in held:
+                    continue  # fetched before its partition went back; it comes again in order
                 message = message_dict(msg, self.config.decode)
-                try:
-                    result = self.handler(message)
-                except Exception as err:
-                    raise self._failure(f"The handler raised {type(err).__name__}: {err} on {_where(msg)}.",
-                                        "The message was not committed and will be delivered again after the "
-                                        "restart; fix the handler if this repeats.", _where(msg)) from err
-                if result != OK:
-                    raise self._failure(
-                        f"The handler returned {result!r} for {_where(msg)}; it must return OK (\"ok\") to confirm "
-                        "the message.", "End handle_message with `return OK` (from helpers import OK) once the "
-                        "message is handled; raise an exception if it could not be.", _where(msg))
+                problem = self._call(message, msg)
+                if problem is not None:
+                    held.add(where_key)
+                    self._retry_later(consumer, msg.topic(), msg.partition(), msg.offset(), problem, _where(msg))
+                    continue
                 consumer.store_offsets(msg)
-                self._positions[(msg.topic(), msg.partition())] = msg.offset() + 1
+                self._positions[where_key] = msg.offset() + 1
                 confirmed.append(message)
         finally:
             if confirmed:
                 self._record(confirmed)
 
+    def _call(self, message: dict, msg: Message) -> HandlerError | None:
+        """Run the handler on one message: None if it confirmed, else the error to report."""
+        try:
+            result = self.handler(message)
+        except Exception as err:
+            return HandlerError(f"The handler raised {type(err).__name__}: {err} on {_where(msg)}.",
+                                "The message was not committed and will be delivered again after a pause; "
+                                "fix the handler if this repeats.")
+        if result != OK:
+            return HandlerError(
+                f"The handler returned {result!r} for {_where(msg)}; it must return OK (\"ok\") to confirm "
+                "the message.", "End handle_message with `return OK` (from helpers import OK) once the "
+                "message is handled; raise an exception if it could not be.")
+        return None
+
     def _handle_batches(self, consumer: Consumer, messages: list[Message]) -> None:
         by_partition: dict[tuple[str, int], list[Message]] = defaultdict(list)
         for msg in messages:
-            by_partition[(msg.topic(), msg.partition())].append(msg)
+            if (msg.topic(), msg.partition()) not in self._paused:
+                by_partition[(msg.topic(), msg.partition())].append(msg)
         for (topic, partition), batch in by_partition.items():
             dicts = [message_dict(m, self.config.decode) for m in batch]
             where = f"{topic}[{partition}]@{batch[0].offset()}..{batch[-1].offset()}"
             try:
                 result = self.handler(dicts)
             except Exception as err:
-                raise self._failure(f"The batch handler raised {type(err).__name__}: {err} on {where}.",
-                                    "The batch was not committed and will be delivered again.", where) from err
+                self._retry_later(consumer, topic, partition, batch[0].offset(), HandlerError(
+                    f"The batch handler raised {type(err).__name__}: {err} on {where}.",
+                    "The batch was not committed and will be delivered again."), where)
+                continue
             if result == OK:
                 commit_to = batch[-1].offset()
             elif result == NO_COMMIT:
@@ -358,12 +425,18 @@ class ConsumerWorker:
             elif isinstance(result, CommitUpTo):
                 commit_to = result.offset
             else:
-                raise self._failure(f"The batch handler returned {result!r} for {where}.",
-                                    "Return OK, NO_COMMIT or CommitUpTo(offset).", where)
+                self._retry_later(consumer, topic, partition, batch[0].offset(), HandlerError(
+                    f"The batch handler returned {result!r} for {where}.",
+                    "Return OK, NO_COMMIT or CommitUpTo(offset)."), where)
+                continue
             if commit_to is not None:
                 consumer.store_offsets(offsets=[TopicPartition(topic, partition, commit_to + 1)])
                 self._positions[(topic, partition)] = commit_to + 1
             self._record(dicts)
+
+
+# Workers still running when Python exits close their clients, committing what was confirmed.
+atexit.register(ConsumerWorker.stop_all)
 
 
 def wait_for_split(workers: list[ConsumerWorker], partitions: int | None = None,
@@ -371,11 +444,10 @@ def wait_for_split(workers: list[ConsumerWorker], partitions: int | None = None,
     """Wait until the group's rebalance settled among these workers: each owns partitions,
     none is owned twice, and (if given) `partitions` are owned in all. Returns name ->
     partitions (as they stand at the deadline, if it never settled)."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def settled():
         split = {worker.name: worker.assignment for worker in workers}
         owned = [p for assigned in split.values() for p in assigned]
-        settled = all(split.values()) and len(owned) == len(set(owned))
-        if (settled and partitions in (None, len(owned))) or time.monotonic() > deadline:
-            return split
-        time.sleep(0.05)
+        done = all(split.values()) and len(owned) == len(set(owned)) and partitions in (None, len(owned))
+        return split if done else None
+
+    return Deadline(timeout).until(settled) or {worker.name: worker.assignment for worker in workers}

@@ -1,7 +1,6 @@
 """`codealong doctor`: is this machine ready for the codealong? Each problem comes with its fix."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from . import settings
 from .broker.cluster import LocalCluster, port_is_free, port_owner, probe_metadata
 from .broker.prerequisites import check_java, check_maven
+from .config import env_bootstrap
 from .errors import CodealongError
 
 
@@ -64,12 +64,12 @@ def _ports() -> list[Check]:
 
 
 def _broker() -> Check:
-    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or LocalCluster().bootstrap
+    servers = env_bootstrap() or LocalCluster().bootstrap
     try:
         metadata = probe_metadata(servers, timeout=5)
         return Check("Broker", True, f"{servers} answers ({len(metadata.brokers)} broker(s))")
     except CodealongError as err:
-        fix = ("Start that cluster or unset KAFKA_BOOTSTRAP_SERVERS." if os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        fix = ("Start that cluster or unset KAFKA_BOOTSTRAP_SERVERS." if env_bootstrap()
                else "Run `codealong broker start` (notebooks start it themselves).")
         return Check("Broker", False, err.cause, fix, required=False)
 

@@ -3,7 +3,6 @@ and draw Kafka's ideas as text pictures (stable, so nbval can compare them)."""
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from contextlib import contextmanager
 from importlib.metadata import version
 
 from .broker import ensure_broker
+from .config import env_bootstrap
 from .errors import CLIENT_LOG, CodealongError
 
 MIN_PYTHON = (3, 10)
@@ -67,7 +67,7 @@ def check_environment() -> str:
                              "Run `.venv/bin/pip install -U confluent-kafka`.")
     setup_logging()
     bootstrap = ensure_broker(progress=True)
-    where = "KAFKA_BOOTSTRAP_SERVERS" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "the embedded broker"
+    where = "KAFKA_BOOTSTRAP_SERVERS" if env_bootstrap() else "the embedded broker"
     print(f"Environment OK: Python 3.10+, confluent-kafka 2.13+; Kafka answers at {bootstrap} ({where}).")
     return bootstrap
 
@@ -107,11 +107,11 @@ def draw_replicas(topic: str, assignment: dict[int, tuple[int, list[int]]], brok
     return "\n".join(lines)
 
 
-def replica_layout(bootstrap: str, topic: str) -> tuple[dict[int, tuple[int, list[int]]], list[int]]:
+def replica_layout(where, topic: str) -> tuple[dict[int, tuple[int, list[int]]], list[int]]:
     """The live (leader, replicas) per partition of a topic, and the brokers' ids."""
-    from confluent_kafka.admin import AdminClient
+    from .topics import admin_for
 
-    metadata = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG}).list_topics(topic, timeout=10)
+    metadata = admin_for(where).list_topics(topic, timeout=10)
     parts = metadata.topics[topic].partitions
     return {p: (info.leader, list(info.replicas)) for p, info in parts.items()}, sorted(metadata.brokers)
 

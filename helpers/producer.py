@@ -1,97 +1,70 @@
 """A synchronous producer in Kaffe's style: every call waits for the broker's acknowledgement.
 
     producer = SyncProducer(endpoints=["localhost:9092"], topics=["our_topic", "another_topic"])
-    producer.produce_sync("another_topic", "Metamorphosis", "Franz Kafka")
+    producer.produce("another_topic", "Franz Kafka", key="Metamorphosis")      # explicit keywords
+    producer.produce_batch("another_topic", [("Metamorphosis", "Franz Kafka")])  # many, one wait
+    producer.produce_sync("another_topic", "Metamorphosis", "Franz Kafka")     # Kaffe's forms
 
 Each call returns what was written (topic, partition, offset) or raises ProduceError with
-the broker's error code, the cause and the fix, within the configured deadline (10 s by
-default, not librdkafka's 5 minutes). Idempotent and acks=all, so a retried send is not
-written twice and an acknowledged one is on every in-sync replica.
+the broker's error code, the cause and the fix. Each call has ONE deadline (`timeout_s`, 10 s
+by default, not librdkafka's 5 minutes): looking up the topic, sending and explaining a
+failure all share it. Idempotent and acks=all, so a retried send is not written twice and
+an acknowledged one is on every in-sync replica.
 """
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass
+import types
 from functools import partial
-from typing import Any, Iterable
+from typing import Iterable, Iterator
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 from tqdm.auto import tqdm
 
-from .config import ProducerConfig, bootstrap_servers, with_overrides
+from .config import ProducerConfig, with_overrides
+from .deadline import Deadline
+from .diagnosis import (FIXES, RETRIABLE_METADATA, Delivery, ProduceError, explain_timeout, explain_unreachable,
+                        produce_error)
 from .errors import CLIENT_LOG, CodealongError
+from .names import check_topic_name
 from .partitioner import choose_partition, strategy_function
-from .topics import check_topic_name
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Delivery", "MessageTypeError", "ProduceError", "SyncProducer"]
 
-@dataclass(frozen=True)
-class Delivery:
-    """Where the broker wrote a message."""
-    topic: str
-    partition: int
-    offset: int
-    key: Any = None
-
-
-class ProduceError(CodealongError):
-    """The broker did not accept a message. ``code`` is Kafka's error name
-    (e.g. "TOPIC_EXCEPTION"); ``delivered`` lists what was written before the failure."""
-
-    def __init__(self, cause: str, fix: str, code: str | None = None, delivered: Iterable[Delivery] = ()):
-        super().__init__(cause, fix)
-        self.code = code
-        self.delivered = list(delivered)
+PARTITION_COUNT_TTL_S = 30.0
+#: What a send may spend explaining a timeout (one quick metadata request), beyond its deadline.
+DIAGNOSIS_S = 0.5
+_PAYLOAD_TYPES = {str, bytes, type(None)}
 
 
 class MessageTypeError(CodealongError, TypeError):
     """A key or value that is not str, bytes or None."""
 
 
-FIXES = {
-    "TOPIC_EXCEPTION": "Use a topic name made of ASCII letters, digits, '.', '_' and '-' (no spaces), "
-                       "at most 249 characters.",
-    "LEADER_NOT_AVAILABLE": "Wait and retry: the partition's leader is starting up or its broker is down. "
-                            "Topics with a replication factor above 1 keep a leader when one broker stops.",
-    "NOT_LEADER_OR_FOLLOWER": "Retry: leadership moved to another broker.",
-    "MSG_SIZE_TOO_LARGE": "Send smaller messages (split or compress them), or raise message.max.bytes on the "
-                          "client, the broker and the topic (max.message.bytes) together.",
-    "UNKNOWN_TOPIC_OR_PART": "Create the topic first (helpers.topics.create_topic), or enable "
-                             "auto.create.topics.enable on the broker.",
-    "_UNKNOWN_PARTITION": "Send to a partition that exists (0 to partitions - 1), or let the strategy choose.",
-    "_MSG_TIMED_OUT": "Check that the broker is running and reachable (`codealong broker status`), then retry.",
-    "_TRANSPORT": "Start the broker (`codealong broker start`) or correct the endpoints / KAFKA_BOOTSTRAP_SERVERS.",
-    "TOPIC_AUTHORIZATION_FAILED": "Ask the cluster's operator for write access to the topic.",
-    "_TIMED_OUT": "Check that the broker is running and reachable (`codealong broker status`), then retry.",
-}
-RETRIABLE_METADATA = {"UNKNOWN_TOPIC_OR_PART", "LEADER_NOT_AVAILABLE"}
-PARTITION_COUNT_TTL_S = 30.0
-
-
-def _produce_error(err: KafkaError, where: str, delivered=(), extra: str = "") -> ProduceError:
-    return ProduceError(f"Kafka refused {where}: {err.name()} ({err.str()}){extra}.",
-                        FIXES.get(err.name(), "See the broker's log (`codealong broker logs`)."),
-                        code=err.name(), delivered=delivered)
-
-
-def _store_result(results: dict, index: int, key, err, msg) -> None:
-    """Delivery callback: remember each message's outcome under its place in the call."""
-    results[index] = (err, msg, key)
-
-
 def _check_payload(kind: str, data) -> None:
-    if data is not None and not isinstance(data, (str, bytes, bytearray, memoryview)):
+    if type(data) not in _PAYLOAD_TYPES and not isinstance(data, (str, bytes, bytearray, memoryview)):
         raise MessageTypeError(
             f"The message {kind} is a {type(data).__name__}; Kafka stores bytes, so a {kind} must be str, "
             "bytes or None.",
             f"Serialize it first, e.g. json.dumps({kind}) for a dict or list, or str({kind}) for a number.")
 
 
+def _store_report(reports: list, index: int, err, msg) -> None:
+    """Delivery callback: the outcome of the message at `index` of the call."""
+    reports[index] = (err, msg)
+
+
+def _is_messages(arg) -> bool:
+    """A list, tuple, generator or iterator of messages (never a str or bytes payload)."""
+    return isinstance(arg, (list, tuple, types.GeneratorType, Iterator))
+
+
 class SyncProducer:
-    """Kaffe's ``Kaffe.Producer`` on confluent-kafka. See ``produce_sync`` for the call forms."""
+    """Kaffe's ``Kaffe.Producer`` on confluent-kafka: ``produce``, ``produce_batch`` and the
+    five ``produce_sync`` forms."""
 
     def __init__(self, config: ProducerConfig | None = None, *, check_topic_names: bool = True,
                  client_settings: dict | None = None, **overrides):
@@ -99,18 +72,42 @@ class SyncProducer:
         `client_settings` adds raw librdkafka settings, e.g. {"message.max.bytes": 3_000_000}."""
         self.config = with_overrides(config or ProducerConfig(), **overrides)
         self.check_topic_names = check_topic_names
-        self._strategy = strategy_function(self.config.partition_strategy)
+        strategy = self.config.partition_strategy
+        self._strategy = None if strategy == "client" else strategy_function(strategy)
         self._partition_counts: dict[str, tuple[int, float]] = {}
         self._client_errors: list[KafkaError] = []
+        self._closed = False
         self._producer = Producer({**self.config.client_settings(), **(client_settings or {}),
-                                   "error_cb": self._on_client_error},
+                                   "error_cb": self._client_errors.append},
                                   logger=CLIENT_LOG)
 
     def __repr__(self) -> str:  # never shows client settings: they may hold credentials
         return f"SyncProducer(endpoints={list(self.config.endpoints)}, topics={list(self.config.topics)})"
 
-    def _on_client_error(self, err: KafkaError) -> None:
-        self._client_errors.append(err)
+    @property
+    def servers(self) -> str:
+        return self.config.connection.bootstrap
+
+    # ---- the explicit API ---------------------------------------------------------------
+    def produce(self, topic: str, value, key=None, *, partition: int | None = None, headers=None) -> Delivery:
+        """Send one message and wait for its acknowledgement."""
+        return self.produce_batch(topic, [(key, value)], partition=partition, headers=headers)[0]
+
+    def produce_batch(self, topic: str, messages: Iterable[tuple], *, partition: int | None = None,
+                      headers=None) -> list[Delivery]:
+        """Send (key, value) or (key, value, headers) tuples to one topic and wait for all of
+        them, within one deadline. `headers` applies to messages that bring none. Returns the
+        deliveries in the order given; nothing is sent if any message is malformed."""
+        deadline = Deadline(self.config.timeout_s)
+        if self.check_topic_names:
+            check_topic_name(topic)
+        batch = self._prepare(messages, headers)
+        targets = self._targets(topic, batch, partition, deadline)
+        reports: list = [None] * len(batch)
+        self._client_errors.clear()
+        self._send(topic, batch, targets, reports, deadline)
+        self._await(reports, deadline)
+        return self._collect(topic, batch, reports)
 
     # ---- the Kaffe call forms -----------------------------------------------------------
     def produce_sync(self, *args, headers=None):
@@ -122,24 +119,24 @@ class SyncProducer:
         - ``produce_sync(topic, key, value)``                -> Delivery
         - ``produce_sync(topic, partition, key, value)``     -> Delivery
 
-        Messages in a list may carry their own headers as ``(key, value, headers)``;
-        ``headers=`` applies to every message of the call. An explicit partition skips the
-        partition strategy.
+        Messages may be a list, tuple or generator, each may carry its own headers as
+        ``(key, value, headers)``; ``headers=`` applies to every message of the call. An
+        explicit partition skips the partition strategy.
         """
-        if len(args) == 2 and isinstance(args[1], list):
-            return self.send(args[0], None, args[1], headers)
+        if len(args) == 2 and _is_messages(args[1]):
+            return self.produce_batch(args[0], args[1], headers=headers)
         if len(args) == 2:
             if not self.config.topics:
                 raise CodealongError("produce_sync(key, value) sends to the first configured topic, but no "
                                      "topics are configured.", "Pass topics=[...] to SyncProducer, or name the "
                                      "topic: produce_sync(topic, key, value).")
-            return self.send(self.config.topics[0], None, [(args[0], args[1])], headers)[0]
-        if len(args) == 3 and isinstance(args[1], int) and not isinstance(args[1], bool) and isinstance(args[2], list):
-            return self.send(args[0], args[1], args[2], headers)
+            return self.produce(self.config.topics[0], args[1], args[0], headers=headers)
+        if len(args) == 3 and isinstance(args[1], int) and not isinstance(args[1], bool) and _is_messages(args[2]):
+            return self.produce_batch(args[0], args[2], partition=args[1], headers=headers)
         if len(args) == 3:
-            return self.send(args[0], None, [(args[1], args[2])], headers)[0]
+            return self.produce(args[0], args[2], args[1], headers=headers)
         if len(args) == 4:
-            return self.send(args[0], args[1], [(args[2], args[3])], headers)[0]
+            return self.produce(args[0], args[3], args[2], partition=args[1], headers=headers)
         raise TypeError("produce_sync takes (topic, messages), (key, value), (topic, partition, messages), "
                         "(topic, key, value) or (topic, partition, key, value)")
 
@@ -153,7 +150,7 @@ class SyncProducer:
             for start in range(0, len(messages), chunk):
                 part = messages[start:start + chunk]
                 try:
-                    deliveries.extend(self.send(topic, None, part, None))
+                    deliveries.extend(self.produce_batch(topic, part))
                 except ProduceError as err:
                     err.delivered = deliveries + err.delivered
                     raise
@@ -161,143 +158,148 @@ class SyncProducer:
         return deliveries
 
     # ---- the work -------------------------------------------------------------------------
-    def partitions_count(self, topic: str) -> int:
-        """How many partitions the topic has (asking the broker creates it if auto-creation is on)."""
+    @staticmethod
+    def _prepare(messages, headers) -> list[tuple]:
+        """Check every message before any is sent: (key, value[, headers]) of str, bytes or None."""
+        batch = []
+        for message in messages:
+            if type(message) is not tuple or not 2 <= len(message) <= 3:
+                raise TypeError(f"each message must be a (key, value) or (key, value, headers) tuple, "
+                                f"not {message!r}")
+            key, value = message[0], message[1]
+            if type(key) not in _PAYLOAD_TYPES:
+                _check_payload("key", key)
+            if type(value) not in _PAYLOAD_TYPES:
+                _check_payload("value", value)
+            batch.append((key, value, message[2] if len(message) == 3 else headers))
+        return batch
+
+    def _targets(self, topic: str, batch: list, partition: int | None, deadline: Deadline) -> list | None:
+        """The partition of each message; None when the client's own partitioner chooses."""
+        if partition is not None:
+            return [partition] * len(batch)
+        if self._strategy is None:
+            return None
+        count = self.partitions_count(topic, deadline)
+        strategy = self._strategy
+        return [choose_partition(strategy, topic, count, key, value) for key, value, _ in batch]
+
+    def partitions_count(self, topic: str, deadline: Deadline | None = None) -> int:
+        """How many partitions the topic has (asking the broker creates it if auto-creation is on).
+        Counts are cached for 30 s; within `deadline` (the producer's timeout by default)."""
         cached = self._partition_counts.get(topic)
-        if cached and cached[1] > time.monotonic():
+        if cached and cached[1] > Deadline(0).at:
             return cached[0]
-        budget = self.config.timeout_s
+        deadline = deadline or Deadline(self.config.timeout_s)
 
         def ask() -> int:
             try:
-                metadata = self._producer.list_topics(topic, timeout=max(0.5, budget / 4))
+                metadata = self._producer.list_topics(topic, timeout=min(deadline.remaining(0.1),
+                                                                         max(0.5, deadline.seconds / 4)))
             except KafkaException as err:
-                servers = bootstrap_servers(self.config.endpoints)
                 self._producer.poll(0)  # serve error callbacks: they tell why (e.g. authentication)
-                if any(e.code() == KafkaError._AUTHENTICATION for e in self._client_errors):
-                    raise ProduceError(f"The broker at {servers} refused the credentials (SASL authentication "
-                                       "failed).", "Check the username and password in the environment variables "
-                                       "named by [security] (KAFKA_USERNAME / KAFKA_PASSWORD by default), and the "
-                                       "sasl_mechanism.", code="_AUTHENTICATION") from None
-                raise ProduceError(f"No broker at {servers} answered a metadata request for {topic!r} "
-                                   f"({err.args[0].str()}).", FIXES["_TRANSPORT"], code=err.args[0].name()) from None
+                raise explain_unreachable(self.servers, topic, err.args[0], self._client_errors) from None
             found = metadata.topics[topic]
             if found.error is not None:
-                raise _produce_error(found.error, f"topic {topic!r}")
+                raise produce_error(found.error, f"topic {topic!r}")
             return len(found.partitions)
 
-        retrying = Retrying(stop=stop_after_delay(budget), wait=wait_exponential(multiplier=0.05, max=1),
+        retrying = Retrying(stop=stop_after_delay(deadline.remaining()),
+                            wait=wait_exponential(multiplier=0.05, max=1),
                             retry=retry_if_exception(lambda e: isinstance(e, ProduceError) and
-                                                     e.code in RETRIABLE_METADATA | {"_TRANSPORT", "_TIMED_OUT"}),
+                                                     e.code in RETRIABLE_METADATA),
                             reraise=True)
         count = retrying(ask)
-        self._partition_counts[topic] = (count, time.monotonic() + PARTITION_COUNT_TTL_S)
+        self._partition_counts[topic] = (count, Deadline(PARTITION_COUNT_TTL_S).at)
         return count
 
-    def send(self, topic: str, partition: int | None, messages: list, headers=None) -> list[Delivery]:
-        """Send a list of (key, value) or (key, value, headers) to one topic; wait for all."""
-        if self.check_topic_names:
-            check_topic_name(topic)
-        batch = []
-        for message in messages:
-            if not isinstance(message, tuple) or len(message) not in (2, 3):
-                raise TypeError(f"each message must be a (key, value) or (key, value, headers) tuple, "
-                                f"not {message!r}")
-            key, value, *own = message
-            _check_payload("key", key)
-            _check_payload("value", value)
-            batch.append((key, value, own[0] if own else headers))
-        if partition is None:
-            count = self.partitions_count(topic)
-            targets = [choose_partition(self._strategy, topic, count, k, v) for k, v, _ in batch]
-        else:
-            targets = [partition] * len(batch)
-
-        results: dict[int, tuple] = {}
-        deadline = time.monotonic() + self.config.timeout_s + 2
-        self._client_errors = []
+    def _send(self, topic: str, batch: list, targets: list | None, reports: list, deadline: Deadline) -> None:
         produce = self._producer.produce
-        for index, ((key, value, hdrs), target) in enumerate(zip(batch, targets)):
-            report = partial(_store_result, results, index, key)
+        for index, (key, value, hdrs) in enumerate(batch):
+            kwargs = {"headers": hdrs} if hdrs else {}
+            if targets is not None:
+                kwargs["partition"] = targets[index]
+            report = partial(_store_report, reports, index)
             try:
-                produce(topic, value, key, partition=target, headers=hdrs, on_delivery=report)
+                produce(topic, value, key, on_delivery=report, **kwargs)
             except BufferError:  # the local queue is full: let deliveries drain, then retry
-                self._produce_when_room(deadline, topic, value, key, partition=target, headers=hdrs,
-                                        on_delivery=report)
+                self._produce_when_room(deadline, topic, value, key, on_delivery=report, **kwargs)
             except KafkaException as err:
-                raise _produce_error(err.args[0], f"a message to {topic!r}",
-                                     delivered=self._delivered(results)) from None
-        while len(results) < len(batch) and time.monotonic() < deadline:
-            self._producer.flush(min(0.5, max(0.0, deadline - time.monotonic())))
-        return self._collect(topic, batch, results)
+                raise produce_error(err.args[0], f"a message to {topic!r}",
+                                    delivered=self._delivered(batch, reports)) from None
 
-    def _produce_when_room(self, deadline: float, *args, **kwargs) -> None:
-        while time.monotonic() < deadline:
-            self._producer.poll(0.1)
+    def _produce_when_room(self, deadline: Deadline, *args, **kwargs) -> None:
+        while deadline.wait(0):
+            self._producer.poll(min(0.1, deadline.remaining()))
             try:
                 return self._producer.produce(*args, **kwargs)
             except BufferError:
                 continue
-        raise ProduceError("The producer's local queue stayed full.", FIXES["_MSG_TIMED_OUT"], code="_QUEUE_FULL")
+        raise ProduceError("The producer's local queue stayed full until the deadline.", FIXES["_MSG_TIMED_OUT"],
+                           code="_QUEUE_FULL")
+
+    def _await(self, reports: list, deadline: Deadline) -> None:
+        """Serve delivery reports until every message has one or the deadline passes."""
+        flush = self._producer.flush
+        while not deadline.expired():
+            if flush(min(0.5, deadline.remaining())) == 0 and None not in reports:
+                return
+        self._producer.poll(0)  # reports that arrived exactly at the deadline
 
     @staticmethod
-    def _delivered(results) -> list[Delivery]:
-        return [Delivery(m.topic(), m.partition(), m.offset(), key)
-                for _, (err, m, key) in sorted(results.items()) if err is None]
+    def _delivered(batch: list, reports: list) -> list[Delivery]:
+        """What the broker acknowledged, in call order."""
+        delivered = []
+        for message, report in zip(batch, reports):
+            if report is not None and report[0] is None:
+                msg = report[1]
+                delivered.append(Delivery(msg.topic(), msg.partition(), msg.offset(), message[0]))
+        return delivered
 
-    def _collect(self, topic, batch, results) -> list[Delivery]:
-        delivered = self._delivered(results)
-        failures = [(i, err) for i, (err, _, _) in sorted(results.items()) if err is not None]
-        if len(results) < len(batch) and not failures:
-            raise ProduceError(f"{len(batch) - len(results)} message(s) to {topic!r} were not acknowledged "
-                               f"within {self.config.timeout_s:g} s.", FIXES["_MSG_TIMED_OUT"],
-                               code="_MSG_TIMED_OUT", delivered=delivered)
-        if not failures:
+    def _collect(self, topic: str, batch: list, reports: list) -> list[Delivery]:
+        failures = [report[0] for report in reports if report is not None and report[0] is not None]
+        missing = reports.count(None)
+        delivered = self._delivered(batch, reports)
+        if not failures and not missing:
             return delivered
-        err = failures[0][1]
-        if err.code() == KafkaError._MSG_TIMED_OUT:
-            raise self._explain_timeout(topic, err, delivered)
-        self._partition_counts.pop(topic, None)
-        raise _produce_error(err, f"{len(failures)} of {len(batch)} message(s) to {topic!r}", delivered)
+        timed_out = [e for e in failures if e.code() == KafkaError._MSG_TIMED_OUT]
+        if failures and not timed_out:
+            self._partition_counts.pop(topic, None)
+            raise produce_error(failures[0], f"{len(failures)} of {len(batch)} message(s) to {topic!r}",
+                                delivered)
+        raise explain_timeout(
+            topic=topic, timeout_s=self.config.timeout_s, servers=self.servers,
+            client_errors=list(self._client_errors), leaderless=self._leaderless(topic),
+            failure=timed_out[0] if timed_out else None, missing=missing, delivered=delivered)
 
-    def _explain_timeout(self, topic: str, err: KafkaError, delivered) -> ProduceError:
-        """A timed-out message says little; find out why (broker down, or no leader)."""
-        servers = bootstrap_servers(self.config.endpoints)
-        unresolved = [e for e in self._client_errors if e.code() == KafkaError._RESOLVE]
-        if unresolved:
-            name = unresolved[0].str().split("Failed to resolve '")[-1].split("'")[0]
-            return ProduceError(
-                f"The broker at {servers} answered, but it advertises itself as {name!r}, which this machine "
-                f"cannot resolve, so the message was not acknowledged within {self.config.timeout_s:g} s.",
-                "Make the broker advertise an address clients can reach: with Docker, a second listener "
-                "advertised as localhost:29092 (see docker-compose.yml) and KAFKA_BOOTSTRAP_SERVERS=localhost:29092.",
-                code="_RESOLVE", delivered=delivered)
+    def _leaderless(self, topic: str) -> list[int]:
+        """Partitions the metadata shows without a leader (one quick request, DIAGNOSIS_S at most)."""
         try:
-            metadata = self._producer.list_topics(topic, timeout=2)
-            leaderless = [p for p in metadata.topics[topic].partitions.values()
-                          if p.error is not None and p.error.name() == "LEADER_NOT_AVAILABLE"]
+            metadata = self._producer.list_topics(topic, timeout=DIAGNOSIS_S)
         except KafkaException:
-            leaderless = []
-        if leaderless:
-            return ProduceError(f"The message to {topic!r} timed out after {self.config.timeout_s:g} s: partition "
-                                f"{leaderless[0].id} has no leader (LEADER_NOT_AVAILABLE).",
-                                FIXES["LEADER_NOT_AVAILABLE"], code="LEADER_NOT_AVAILABLE", delivered=delivered)
-        down = [e for e in self._client_errors if e.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT)]
-        if down:
-            return ProduceError(f"No broker at {servers} acknowledged the message within "
-                                f"{self.config.timeout_s:g} s ({down[-1].str()}).", FIXES["_TRANSPORT"],
-                                code="_MSG_TIMED_OUT", delivered=delivered)
-        return _produce_error(err, f"a message to {topic!r}", delivered,
-                              extra=f" after {self.config.timeout_s:g} s")
+            return []
+        found = metadata.topics.get(topic)
+        if found is None:
+            return []
+        return sorted(p.id for p in found.partitions.values()
+                      if p.error is not None and p.error.code() == KafkaError.LEADER_NOT_AVAILABLE)
 
     def flush(self, timeout: float = 10) -> int:
         return self._producer.flush(timeout)
 
     def close(self, timeout: float = 10) -> None:
-        """Wait (at most `timeout` s) for anything still in flight."""
+        """Wait (at most `timeout` s) for anything still in flight, then close the client.
+        What is still unacknowledged then is dropped (and logged), so close() keeps its deadline."""
+        if self._closed:
+            return
+        self._closed = True
         remaining = self._producer.flush(timeout)
         if remaining:
-            log.warning("%d message(s) were still unacknowledged when the producer closed.", remaining)
+            log.warning("%d message(s) were still unacknowledged when the producer closed; they are dropped.",
+                        remaining)
+            self._producer.purge()
+            self._producer.flush(0)
+        self._producer.close()
 
     def __enter__(self):
         return self

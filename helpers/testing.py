@@ -9,14 +9,15 @@ it notes every partition's end offset on entry and reads up to the new end on ex
 """
 from __future__ import annotations
 
-import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, TopicPartition
 
+from .config import as_connection
 from .consumer import message_dict
+from .deadline import Deadline
 from .errors import CLIENT_LOG, CodealongError
 
 
@@ -38,9 +39,10 @@ def _end_offsets(consumer: Consumer, topic: str, timeout: float) -> dict[int, in
 
 
 @contextmanager
-def capture_produced(topic: str, bootstrap: str, *, decode: str = "text", timeout: float = 10.0):
-    """Collect, into ``captured.messages``, what is appended to `topic` inside the block."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"capture-{uuid.uuid4().hex}",
+def capture_produced(topic: str, where, *, decode: str = "text", timeout: float = 10.0):
+    """Collect, into ``captured.messages``, what is appended to `topic` inside the block.
+    `where`: a bootstrap string, a Connection or a config."""
+    consumer = Consumer({**as_connection(where).client_settings(), "group.id": f"capture-{uuid.uuid4().hex}",
                          "enable.auto.commit": False, "allow.auto.create.topics": False,
                          "logger": CLIENT_LOG})
     captured = Captured(topic)
@@ -53,9 +55,9 @@ def capture_produced(topic: str, bootstrap: str, *, decode: str = "text", timeou
             return
         consumer.assign([TopicPartition(topic, p, before.get(p, 0)) for p in wanted])
         reached: dict[int, int] = {}
-        deadline = time.monotonic() + timeout
+        deadline = Deadline(timeout)
         while any(reached.get(p, -1) + 1 < end for p, end in wanted.items()):
-            if time.monotonic() > deadline:
+            if deadline.expired():
                 raise CodealongError(f"Reading back what was produced to {topic!r} took over {timeout:g} s.",
                                      "Check the broker (`codealong broker status`) and retry.")
             msg = consumer.poll(0.2)

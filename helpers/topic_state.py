@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import time
 import uuid
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from .config import as_connection
 from .consumer import message_dict
-from .errors import CLIENT_LOG, CodealongError
+from .deadline import Deadline
+from .errors import CLIENT_LOG, BrokerUnreachable, CodealongError
+from .topics import admin_for
 
 
 @dataclass
@@ -48,53 +52,66 @@ class UnknownTopic(CodealongError):
     """The topic does not exist on this cluster."""
 
 
-def read_topic_state(bootstrap: str, topic: str, group: str | None = None, latest: int = 3,
-                     timeout: float = 10.0, **client_settings) -> TopicState:
+def read_topic_state(where, topic: str, group: str | None = None, latest: int = 3,
+                     timeout: float = 10.0) -> TopicState:
     """Offsets and the newest `latest` messages of every partition, and, for `group`, its
-    committed offsets, lag and members. Never joins the group; every call has a deadline."""
-    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG, **client_settings})
-    metadata = admin.list_topics(timeout=timeout)
-    if topic not in metadata.topics or metadata.topics[topic].error is not None:
-        raise UnknownTopic(f"Topic {topic!r} does not exist at {bootstrap}.",
-                           "Create it (helpers.create_topic) or send it a message first.")
-    numbers = sorted(metadata.topics[topic].partitions)
-    reader = Consumer({"bootstrap.servers": bootstrap, "group.id": f"codealong-view-{uuid.uuid4().hex[:8]}",
-                       "enable.auto.commit": False, "logger": CLIENT_LOG, **client_settings})
+    committed offsets, lag and members. Never joins the group; the whole call has one deadline.
+    `where`: a bootstrap string, a Connection or a config. A broker that does not answer is a
+    BrokerUnreachable error (cause and fix), never a raw client exception."""
+    connection = as_connection(where)
+    deadline = Deadline(timeout)
     try:
-        partitions = [PartitionState(n, *reader.get_watermark_offsets(TopicPartition(topic, n), timeout=timeout))
-                      for n in numbers]
-        _read_latest(reader, topic, partitions, latest, timeout)
-    finally:
-        reader.close()
-    state = TopicState(topic, group, partitions)
-    if group is not None:
-        _read_group(admin, state, timeout)
+        admin = admin_for(connection)
+        metadata = admin.list_topics(timeout=deadline.remaining(0.5))
+        if topic not in metadata.topics or metadata.topics[topic].error is not None:
+            raise UnknownTopic(f"Topic {topic!r} does not exist at {connection.bootstrap}.",
+                               "Create it (helpers.create_topic) or send it a message first.")
+        numbers = sorted(metadata.topics[topic].partitions)
+        reader = Consumer({**connection.client_settings(), "group.id": f"codealong-view-{uuid.uuid4().hex[:8]}",
+                           "enable.auto.commit": False, "logger": CLIENT_LOG})
+        try:
+            partitions = [PartitionState(n, *reader.get_watermark_offsets(TopicPartition(topic, n),
+                                                                          timeout=deadline.remaining(0.5)))
+                          for n in numbers]
+            _read_latest(reader, topic, partitions, latest, deadline)
+        finally:
+            reader.close()
+        state = TopicState(topic, group, partitions)
+        if group is not None:
+            _read_group(admin, state, deadline)
+    except KafkaException as err:
+        raise BrokerUnreachable(f"Kafka at {connection.bootstrap} did not answer while reading topic {topic!r} "
+                                f"({err.args[0].str()}).",
+                                "Check that the broker is running (`codealong broker status`); the view "
+                                "recovers by itself once it answers again.") from None
     return state
 
 
 def _read_latest(reader: Consumer, topic: str, partitions: list[PartitionState], latest: int,
-                 timeout: float) -> None:
+                 deadline: Deadline) -> None:
     wanted = {p.partition: p for p in partitions if latest > 0 and p.next_offset > p.first_offset}
     if not wanted:
         return
     reader.assign([TopicPartition(topic, n, max(p.first_offset, p.next_offset - latest)) for n, p in wanted.items()])
     remaining = {n: min(latest, p.next_offset - p.first_offset) for n, p in wanted.items()}
-    deadline = time.monotonic() + timeout
-    while any(remaining.values()) and time.monotonic() < deadline:
+    while any(remaining.values()) and not deadline.expired():
         for msg in reader.consume(100, timeout=0.2):
             if msg.error() is None and msg.offset() < wanted[msg.partition()].next_offset:
                 wanted[msg.partition()].latest.append(message_dict(msg))
                 remaining[msg.partition()] -= 1
 
 
-def _read_group(admin: AdminClient, state: TopicState, timeout: float) -> None:
+def _read_group(admin: AdminClient, state: TopicState, deadline: Deadline) -> None:
     request = ConsumerGroupTopicPartitions(state.group, [TopicPartition(state.topic, p.partition)
                                                          for p in state.partitions])
     try:
+        timeout = deadline.remaining(0.5)
         answer = admin.list_consumer_group_offsets([request], request_timeout=timeout)[state.group].result(timeout)
+        timeout = deadline.remaining(0.5)
         described = admin.describe_consumer_groups([state.group], request_timeout=timeout)[state.group].result(timeout)
-    except KafkaException as err:
-        raise CodealongError(f"Could not read group {state.group!r}: {err.args[0].str()}.",
+    except (KafkaException, FutureTimeout) as err:
+        reason = err.args[0].str() if isinstance(err, KafkaException) else f"no answer within {deadline.seconds:g} s"
+        raise CodealongError(f"Could not read group {state.group!r}: {reason}.",
                              "Check the group name and that the broker is running (`codealong broker status`).") \
             from None
     by_number = {p.partition: p for p in state.partitions}

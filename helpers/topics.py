@@ -1,94 +1,131 @@
-"""Topic names and topic administration."""
+"""Topic administration: create, delete and recreate topics, with errors that say what to do.
+
+Every function takes `where`: a bootstrap string ("127.0.0.1:9092"), a Connection, or a
+producer or consumer config (whose endpoints and credentials are used).
+"""
 from __future__ import annotations
 
-import re
-import time
-
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from .config import as_connection
+from .deadline import Deadline
 from .errors import CLIENT_LOG, CodealongError
+from .names import InvalidTopicName, check_topic_name, topic_name_problem
 
-MAX_TOPIC_LENGTH = 249
-_LEGAL = re.compile(r"[A-Za-z0-9._-]+")
-
-
-class InvalidTopicName(CodealongError, ValueError):
-    """A topic name Kafka would refuse (INVALID_TOPIC_EXCEPTION)."""
+__all__ = ["TopicError", "InvalidTopicName", "admin_for", "check_topic_name", "topic_name_problem",
+           "create_topic", "delete_topic", "recreate_topic"]
 
 
-def topic_name_problem(name) -> str | None:
-    """Why Kafka would refuse this topic name, or None if it is legal."""
-    if not isinstance(name, str) or not name:
-        return "a topic name must be a non-empty string"
-    if name in (".", ".."):
-        return f"{name!r} is reserved"
-    if len(name) > MAX_TOPIC_LENGTH:
-        return f"it is {len(name)} characters long; the limit is {MAX_TOPIC_LENGTH}"
-    bad = sorted(set(re.sub(_LEGAL, "", name)))
-    if bad:
-        return f"it contains {', '.join(repr(c) for c in bad)}; only ASCII letters, digits, '.', '_' and '-' are allowed"
-    return None
+class TopicError(CodealongError):
+    """The cluster refused or did not finish a topic operation. ``code`` is Kafka's error name."""
+
+    def __init__(self, cause: str, fix: str, code: str | None = None):
+        super().__init__(cause, fix)
+        self.code = code
 
 
-def check_topic_name(name) -> str:
-    """Return the name, or raise InvalidTopicName saying what is wrong and how to fix it."""
-    problem = topic_name_problem(name)
-    if problem:
-        suggestion = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:MAX_TOPIC_LENGTH] if isinstance(name, str) else ""
-        fix = (f"Use a name like {suggestion!r}." if suggestion not in ("", ".", "..")
-               else "Use letters, digits, '.', '_' or '-'.")
-        raise InvalidTopicName(f"Invalid topic name {name!r}: {problem}.", fix)
-    return name
+_ADMIN_FIXES = {
+    "INVALID_REPLICATION_FACTOR": "Ask for at most as many replicas as the cluster has brokers, or start more "
+                                  "brokers (`codealong broker start --nodes 3`).",
+    "INVALID_PARTITIONS": "Ask for at least one partition.",
+    "INVALID_CONFIG": "Check the topic config names and values against Kafka's topic configs.",
+    "TOPIC_AUTHORIZATION_FAILED": "Use a topic your user may manage (in a workshop: your own prefix), or ask the "
+                                  "cluster's operator for access.",
+    "CLUSTER_AUTHORIZATION_FAILED": "Ask the cluster's operator for the right to create topics.",
+    "_TIMED_OUT": "Check that the broker is running and reachable (`codealong broker status`), then retry.",
+    "_TRANSPORT": "Start the broker (`codealong broker start`) or correct the bootstrap servers.",
+}
 
 
-def create_topic(bootstrap: str, name: str, partitions: int = 1, replication_factor: int = 1,
-                 config: dict | None = None, timeout: float = 10, **client_settings) -> None:
-    """Create a topic and wait for it; an existing topic is left as it is."""
-    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG, **client_settings})
-    future = admin.create_topics([NewTopic(name, partitions, replication_factor, config=config or {})],
-                                 request_timeout=timeout)[name]
+def _topic_error(err: KafkaError, doing: str, extra: str = "") -> TopicError:
+    return TopicError(f"Kafka refused to {doing}: {err.name()} ({err.str()}){extra}.",
+                      _ADMIN_FIXES.get(err.name(), "See the broker's log (`codealong broker logs`)."),
+                      code=err.name())
+
+
+def admin_for(where) -> AdminClient:
+    """An AdminClient for `where`, logging through Python logging."""
+    return AdminClient({**as_connection(where).client_settings(), "logger": CLIENT_LOG})
+
+
+def _list_topics(admin: AdminClient, deadline: Deadline, doing: str):
+    """All topics' metadata (never one topic by name: that can auto-create it)."""
     try:
-        future.result(timeout)
+        return admin.list_topics(timeout=deadline.remaining(0.5)).topics
     except KafkaException as err:
-        # "Already exists" also answers a create that races the broker's auto-creation, before the
-        # new topic shows in metadata; and a topic still being deleted, which never shows again.
-        if err.args[0].name() != "TOPIC_ALREADY_EXISTS" or not _listed_soon(admin, name, timeout):
-            raise
+        raise _topic_error(err.args[0], doing) from None
 
 
-def _listed_soon(admin: AdminClient, name: str, timeout: float, wait_s: float = 3.0) -> bool:
-    deadline = time.monotonic() + wait_s
-    while name not in admin.list_topics(timeout=timeout).topics:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
+def _usable(topics: dict, name: str, partitions: int | None) -> bool:
+    """Listed, with every partition led by a broker (so clients can use it at once)."""
+    found = topics.get(name)
+    if found is None or found.error is not None or not found.partitions:
+        return False
+    if partitions is not None and len(found.partitions) != partitions:
+        return False
+    return all(p.leader >= 0 and p.error is None for p in found.partitions.values())
 
 
-def delete_topic(bootstrap: str, name: str, timeout: float = 30, **client_settings) -> None:
+def create_topic(where, name: str, partitions: int = 1, replication_factor: int = 1,
+                 config: dict | None = None, timeout: float = 10) -> None:
+    """Create a topic, and return once every partition has a leader; an existing topic is left
+    as it is. Raises TopicError (cause and fix) when the cluster refuses or does not finish."""
+    check_topic_name(name)
+    deadline = Deadline(timeout)
+    doing = f"create topic {name!r} ({partitions} partition(s), replication factor {replication_factor})"
+    admin = admin_for(where)
+    future = admin.create_topics([NewTopic(name, partitions, replication_factor, config=config or {})],
+                                 request_timeout=deadline.remaining(0.5))[name]
+    expected: int | None = partitions
+    try:
+        future.result(deadline.remaining(0.5))
+    except KafkaException as err:
+        if err.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+            raise _topic_error(err.args[0], doing) from None
+        # "Already exists" also answers a create that raced the broker's auto-creation, and a topic
+        # still being deleted (which never shows again). Either way its partition count is its own.
+        expected = None
+    except Exception as err:  # a future that timed out on our side
+        raise TopicError(f"Kafka did not confirm that it created topic {name!r} within {timeout:g} s ({err}).",
+                         _ADMIN_FIXES["_TIMED_OUT"], code="_TIMED_OUT") from None
+    listing = Deadline(min(3.0, deadline.remaining()))
+    if expected is None and not listing.until(lambda: name in _list_topics(admin, deadline, doing), step=0.1):
+        raise TopicError(f"Kafka answered that topic {name!r} already exists, but does not list it: it is "
+                         "probably still being deleted.", "Wait a moment and create it again.",
+                         code="TOPIC_ALREADY_EXISTS")
+    if not deadline.until(lambda: _usable(_list_topics(admin, deadline, doing), name, expected), step=0.05):
+        raise TopicError(f"Topic {name!r} was not usable (listed, every partition with a leader) within "
+                         f"{timeout:g} s of creating it.",
+                         "If it is being deleted, wait and retry; else check the brokers "
+                         "(`codealong broker status`, `codealong broker logs`).", code="_TIMED_OUT")
+
+
+def delete_topic(where, name: str, timeout: float = 30) -> None:
     """Delete the topic if it exists, and wait until the broker no longer lists it."""
-    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG, **client_settings})
-    if name in admin.list_topics(timeout=timeout).topics:
-        admin.delete_topics([name], request_timeout=timeout)[name].result(timeout)
-    deadline = time.monotonic() + timeout
-    while name in admin.list_topics(timeout=timeout).topics:
-        if time.monotonic() > deadline:
-            raise CodealongError(f"Topic {name!r} was still listed {timeout:g} s after its deletion.",
-                                 "Check the broker's log (`codealong broker logs`) and retry.")
-        time.sleep(0.1)
+    deadline = Deadline(timeout)
+    doing = f"delete topic {name!r}"
+    admin = admin_for(where)
+    if name in _list_topics(admin, deadline, doing):
+        try:
+            admin.delete_topics([name], request_timeout=deadline.remaining(0.5))[name].result(deadline.remaining(0.5))
+        except KafkaException as err:
+            if err.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:  # deleted meanwhile: fine
+                raise _topic_error(err.args[0], doing) from None
+    if not deadline.until(lambda: name not in _list_topics(admin, deadline, doing), step=0.1):
+        raise TopicError(f"Topic {name!r} was still listed {timeout:g} s after its deletion.",
+                         "Check the broker's log (`codealong broker logs`) and retry.", code="_TIMED_OUT")
 
 
-def recreate_topic(bootstrap: str, name: str, partitions: int = 1, replication_factor: int = 1,
-                   config: dict | None = None, timeout: float = 30, **client_settings) -> None:
+def recreate_topic(where, name: str, partitions: int = 1, replication_factor: int = 1,
+                   config: dict | None = None, timeout: float = 30) -> None:
     """Delete the topic if it exists and create it empty (so offsets start at 0 again)."""
-    delete_topic(bootstrap, name, timeout, **client_settings)
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout)
+    delete_topic(where, name, timeout)
     while True:  # the broker may still be removing the old partitions' files
         try:
-            return create_topic(bootstrap, name, partitions, replication_factor, config, timeout, **client_settings)
-        except KafkaException as err:
-            if time.monotonic() > deadline or err.args[0].name() not in ("TOPIC_ALREADY_EXISTS",
-                                                                          "UNKNOWN_TOPIC_OR_PART"):
+            return create_topic(where, name, partitions, replication_factor, config, deadline.remaining(1))
+        except TopicError as err:
+            if deadline.expired() or err.code not in ("TOPIC_ALREADY_EXISTS", "UNKNOWN_TOPIC_OR_PART", "_TIMED_OUT"):
                 raise
-            time.sleep(0.2)
+            deadline.wait(0.2)

@@ -13,6 +13,7 @@ notebook compares the same way each run.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -21,12 +22,16 @@ from typing import Callable, ClassVar
 
 import ipywidgets as w
 
-from .config import ConsumerConfig
+from .config import ConsumerConfig, ProducerConfig, as_connection
 from .consumer import OK, ConsumerWorker
+from .deadline import Deadline
 from .errors import CodealongError
 from .producer import Delivery, SyncProducer
 from .topic_state import TopicState, draw_topic_state, read_topic_state
-from .topics import topic_name_problem
+from .names import topic_name_problem
+from .retry import RetryPolicy
+
+log = logging.getLogger(__name__)
 
 _ERROR_STYLE = "color:#a00000"
 _OK_STYLE = "color:#006400"
@@ -43,9 +48,10 @@ class ProducerForm(w.VBox):
     shows where the message went, or the error with its fix. The topic name is checked as
     you type, before anything is sent."""
 
-    def __init__(self, bootstrap: str, topic: str = "another_topic", key: str = "Metamorphosis",
+    def __init__(self, where, topic: str = "another_topic", key: str = "Metamorphosis",
                  value: str = "Franz Kafka", strategy: str = "md5", timeout_s: float = 10.0):
-        self.bootstrap, self.timeout_s = bootstrap, timeout_s
+        """`where`: a bootstrap string, a Connection or a config (for a secured cluster)."""
+        self.connection, self.timeout_s = as_connection(where), timeout_s
         self.topic = w.Text(value=topic, description="topic")
         self.topic_check = w.HTML()
         self.key = w.Text(value=key, description="key", placeholder="empty: no key")
@@ -79,8 +85,9 @@ class ProducerForm(w.VBox):
     def _producer(self) -> SyncProducer:
         strategy = self.strategy.value
         if strategy not in self._producers:
-            self._producers[strategy] = SyncProducer(endpoints=[self.bootstrap], partition_strategy=strategy,
-                                                     timeout_s=self.timeout_s)
+            self._producers[strategy] = SyncProducer(ProducerConfig(
+                endpoints=self.connection.endpoints, security=self.connection.security,
+                partition_strategy=strategy, timeout_s=self.timeout_s))
         return self._producers[strategy]
 
     def send(self) -> Delivery | None:
@@ -119,16 +126,17 @@ class ConsumerPanel(w.VBox):
 
     panels: ClassVar[dict[str, "ConsumerPanel"]] = {}
 
-    def __init__(self, bootstrap: str, topics=("another_topic",), group: str = "playground",
+    def __init__(self, where, topics=("another_topic",), group: str = "playground",
                  handler: Callable | None = None, earliest: bool = False, show: int = 15, name: str | None = None,
-                 **worker_options):
-        """`worker_options` go to ConsumerWorker (max_restarts=..., backoff_s=...)."""
+                 retry: RetryPolicy | None = None):
+        """`where`: a bootstrap string, a Connection or a config; `retry` goes to the ConsumerWorker."""
         self.group = group
         self.name = name or f"panel-{group}"
-        self.config = ConsumerConfig(endpoints=(bootstrap,), topics=tuple(topics), consumer_group=group,
-                                     start_with_earliest_message=earliest)
+        connection = as_connection(where)
+        self.config = ConsumerConfig(endpoints=connection.endpoints, security=connection.security,
+                                     topics=tuple(topics), consumer_group=group, start_with_earliest_message=earliest)
         self.handler = handler or (lambda message: OK)
-        self.worker_options = worker_options
+        self.retry = retry
         self.worker: ConsumerWorker | None = None
         self.received = 0
         self.confirmed = 0
@@ -156,7 +164,7 @@ class ConsumerPanel(w.VBox):
             previous.stop()
             previous._show_status("replaced by a newer panel")
         self.panels[self.name] = self
-        self.worker = ConsumerWorker(self.config, self._handle, name=self.name, **self.worker_options)
+        self.worker = ConsumerWorker(self.config, self._handle, name=self.name, retry=self.retry)
         self.worker.on_state = self._on_worker_state
         self.worker.start()
         self.start_button.disabled, self.stop_button.disabled = True, False
@@ -170,13 +178,13 @@ class ConsumerPanel(w.VBox):
     def _on_worker_state(self, state: str) -> None:
         """The worker's state changes, shown as they happen (called from the worker's thread)."""
         worker = self.worker
-        if state == "restarting" and worker is not None:
-            self._show_status(f"restarting after a failure ({len(worker.errors)} so far): {worker.errors[-1]}")
+        if state == "retrying" and worker is not None and worker.errors:
+            self._show_status(f"retrying after a failure ({worker.retries} so far): {worker.errors[-1]}")
         elif state == "failed" and worker is not None and worker.failure is not None:
             self._show_status(f"gave up: {worker.failure.cause} Fix: {worker.failure.fix}")
             self.start_button.disabled, self.stop_button.disabled = False, True
-        elif state == "running" and worker is not None and worker.restarts:
-            self._show_status(f"running again (restart {worker.restarts})")
+        elif state == "running" and worker is not None and worker.retries:
+            self._show_status(f"running again (after retry {worker.retries})")
 
     def stop(self) -> None:
         """Stop the consumer; it commits what the handler confirmed and leaves the group."""
@@ -198,7 +206,7 @@ class ConsumerPanel(w.VBox):
             result = self.handler(message)
         except Exception as err:
             self._add(message, f"raised {type(err).__name__}: {err}", confirmed=False)
-            raise  # the worker restarts and the message comes again
+            raise  # the worker pauses the partition and the message comes again
         self._add(message, "ok" if result == OK else repr(result), confirmed=result == OK)
         return result
 
@@ -250,9 +258,10 @@ class TopicView(w.VBox):
     stops when the box is unticked or the view is closed. `history` keeps (time, total lag)
     of each refresh, for plots.plot_lag."""
 
-    def __init__(self, bootstrap: str, topic: str, group: str | None = None, latest: int = 3,
+    def __init__(self, where, topic: str, group: str | None = None, latest: int = 3,
                  every_s: float = 2.0, timeout_s: float = 10.0):
-        self.bootstrap, self.topic, self.group = bootstrap, topic, group
+        """`where`: a bootstrap string, a Connection or a config."""
+        self.connection, self.topic, self.group = as_connection(where), topic, group
         self.latest, self.every_s, self.timeout_s = latest, every_s, timeout_s
         self.state: TopicState | None = None
         self.last_error: CodealongError | None = None
@@ -274,7 +283,7 @@ class TopicView(w.VBox):
         """Read the topic (and group) now and redraw; on an error, show it with its fix."""
         with self._lock:
             try:
-                state = read_topic_state(self.bootstrap, self.topic, self.group, self.latest, self.timeout_s)
+                state = read_topic_state(self.connection, self.topic, self.group, self.latest, self.timeout_s)
             except CodealongError as err:
                 self.last_error = err
                 self.picture.value = _error_html(err)
@@ -287,15 +296,12 @@ class TopicView(w.VBox):
     def wait_until_caught_up(self, timeout: float = 30.0, every_s: float = 0.25) -> bool:
         """Refresh every `every_s` until the group has committed everything written to each
         non-empty partition (lag 0 everywhere), or until `timeout`. True if it caught up."""
-        deadline = time.monotonic() + timeout
-        while True:
+        def caught_up() -> bool:
             state = self.refresh()
-            if state is not None and state.group is not None and all(
-                    p.committed == p.next_offset for p in state.partitions if p.next_offset > p.first_offset):
-                return True
-            if time.monotonic() + every_s > deadline:
-                return False
-            time.sleep(every_s)
+            return state is not None and state.group is not None and all(
+                p.committed == p.next_offset for p in state.partitions if p.next_offset > p.first_offset)
+
+        return bool(Deadline(timeout).until(caught_up, step=every_s))
 
     def text(self) -> str:
         """The last refresh as plain text (refreshing first if there was none)."""
@@ -316,7 +322,10 @@ class TopicView(w.VBox):
 
     def _tick(self) -> None:
         while not self._stop_timer.is_set():
-            self.refresh()
+            try:
+                self.refresh()  # a broker that went away shows as an error; the timer goes on
+            except Exception:  # anything unforeseen is logged, never the end of the timer
+                log.exception("Topic view of %r: a refresh failed.", self.topic)
             self._stop_timer.wait(self.every_s)
 
     def _timer_off(self) -> None:

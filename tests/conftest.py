@@ -2,7 +2,6 @@
 that must stop, corrupt or reset one."""
 from __future__ import annotations
 
-import itertools
 import os
 import socket
 import time
@@ -11,6 +10,7 @@ import uuid
 import pytest
 
 from helpers.broker import LocalCluster
+from helpers.broker.cluster import free_ports
 
 # Tests exercise the embedded broker, whatever the developer's shell points at.
 os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)
@@ -24,9 +24,6 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("fault suite figures")
         for line in FAULT_FIGURES:
             terminalreporter.write_line(line)
-
-
-_scratch_ports = itertools.count(21100, 10)  # below the ephemeral range (32768+), where a client may hold a port
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +41,7 @@ def kafka():
 def scratch_cluster(tmp_path, monkeypatch):
     """A single-node cluster of its own (own state folder and ports), stopped afterwards."""
     monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path / "state"))
-    cluster = LocalCluster(port=next(_scratch_ports))
+    cluster = LocalCluster(port=free_ports(3))
     yield cluster
     cluster.stop(timeout=10)
 
@@ -53,7 +50,7 @@ def scratch_cluster(tmp_path, monkeypatch):
 def three_nodes(tmp_path, monkeypatch):
     """A three-node cluster of its own (not started), stopped afterwards."""
     monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path / "trio"))
-    cluster = LocalCluster(nodes=3, port=next(_scratch_ports) + 1000)
+    cluster = LocalCluster(nodes=3, port=free_ports(6))
     yield cluster
     cluster.stop()
 

@@ -15,6 +15,8 @@ from conftest import read_topic
 from helpers import (Application, ConfigError, ConsumerWorker, MessageTypeError, ProduceError, SyncProducer,
                      WorkerFailed, load_config, parse_config)
 from helpers.broker import LocalCluster, check_java, check_maven, ensure_broker
+from helpers.broker.cluster import free_ports
+from helpers.retry import RetryPolicy
 from helpers.cli import main
 from helpers.errors import BrokerError, BrokerUnreachable, CodealongError, PrerequisiteError
 from helpers.topics import InvalidTopicName
@@ -40,7 +42,7 @@ def consumer(ctx, **changes):
 
 def worker_that_returns(value):
     def run(ctx):
-        worker = ConsumerWorker(consumer(ctx), lambda message: value, max_restarts=1, backoff_s=(0.05, 0.1),
+        worker = ConsumerWorker(consumer(ctx), lambda message: value, retry=RetryPolicy(1, 60, (0.05, 0.1)),
                                 name=f"bad-{ctx.topic}").start()
         try:
             worker.wait_for(1, timeout=20)
@@ -58,15 +60,16 @@ def fake_java(ctx):
 
 
 def squatted_port(ctx):
-    cluster = LocalCluster(port=21990)
+    port = free_ports(2)
+    cluster = LocalCluster(port=port)
     with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", 21990))
+        squatter.bind(("127.0.0.1", port))
         squatter.listen()
         cluster.start()
 
 
 def half_formatted(ctx):
-    cluster = LocalCluster(port=21994)
+    cluster = LocalCluster(port=free_ports(2))
     data = cluster.node_dir(1) / "data"
     data.mkdir(parents=True)
     (data / "bootstrap.checkpoint").write_text("partial")
@@ -136,7 +139,7 @@ CASES = [
     Case("first-topic form without topics", lambda c: producer(c).produce_sync("k", "v"), CodealongError,
          "no topics are configured", "Pass topics="),
     # consumer
-    Case("handler returns None", worker_that_returns(None), WorkerFailed, "gave up after 1 restarts",
+    Case("handler returns None", worker_that_returns(None), WorkerFailed, "gave up after 1 retries within 60 s",
          "start the worker again", seconds=20),
     Case("handler that is not callable", lambda c: ConsumerWorker(consumer(c), 42), ConfigError,
          "neither a callable", "Pass a function"),
@@ -144,12 +147,12 @@ CASES = [
     Case("Java older than 17", fake_java, PrerequisiteError, "Java 11", "JDK 17"),
     Case("Maven missing", lambda c: c.monkeypatch.setenv("CODEALONG_MVN", "/nonexistent/mvn") or check_maven(),
          PrerequisiteError, "Maven (`mvn`) was not found", "apt-get install maven"),
-    Case("port taken by another program", squatted_port, BrokerError, "Port 21990", "CODEALONG_PORT"),
+    Case("port taken by another program", squatted_port, BrokerError, "is taken by another program", "CODEALONG_PORT"),
     Case("half-formatted data directory", half_formatted, BrokerError, "half-formatted", "codealong broker reset"),
     Case("KAFKA_BOOTSTRAP_SERVERS pointing nowhere",
          lambda c: c.monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1") or ensure_broker(),
          BrokerUnreachable, "KAFKA_BOOTSTRAP_SERVERS is set", "unset it"),
-    Case("stop a node the cluster does not have", lambda c: LocalCluster(port=21996).stop(node=7), BrokerError,
+    Case("stop a node the cluster does not have", lambda c: LocalCluster(port=free_ports(2)).stop(node=7), BrokerError,
          "there is no node 7", "--node"),
     Case("codealong run with no matching notebook", cli_error(["run", "--only", "zzz"]), CodealongError,
          "No numbered notebooks", "--only"),

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from confluent_kafka import Consumer, Producer
 
 from conftest import free_port
+from helpers.broker.cluster import free_ports
 from helpers.broker import LocalCluster, ensure_broker, probe_metadata, resolve_jars
 from helpers.broker.prerequisites import check_java, check_maven
 from helpers.cli import main
@@ -226,7 +227,7 @@ def test_bootstrap_servers_pointing_nowhere(monkeypatch):
 
 
 def test_cli_status_and_stop_of_a_cluster_that_is_not_running(tmp_path):
-    env = {"CODEALONG_STATE_DIR": str(tmp_path), "CODEALONG_PORT": "21990"}
+    env = {"CODEALONG_STATE_DIR": str(tmp_path), "CODEALONG_PORT": str(free_ports(2))}
     status = CliRunner().invoke(main, ["broker", "status"], env=env)
     assert status.exit_code == 3 and "stopped" in status.output
     stop = CliRunner().invoke(main, ["broker", "stop"], env=env)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.config import ConfigError, load_config, parse_config, resolve_handler
+from helpers.config import (ConfigError, ConsumerConfig, ProducerConfig, as_connection, load_config,
+                            parse_config, resolve_handler, with_overrides)
 
 SEED = {
     "producer": {"endpoints": {"localhost": 9092}, "topics": ["our_topic", "another_topic"]},
@@ -30,11 +31,47 @@ def test_the_seeds_config_translates_to_confluent_kafka_settings(monkeypatch):
     assert config.producer.topics == ("our_topic", "another_topic")
 
 
-def test_bootstrap_servers_variable_overrides_endpoints(monkeypatch):
+def test_bootstrap_variable_is_a_default_never_an_override(monkeypatch):
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "broker-a:9092,broker-b:9092")
-    config = parse_config(SEED)
-    assert config.producer.client_settings()["bootstrap.servers"] == "broker-a:9092,broker-b:9092"
-    assert config.consumer.client_settings()["bootstrap.servers"] == "broker-a:9092,broker-b:9092"
+    named = parse_config(SEED)  # the seed's blocks name localhost:9092: that wins
+    assert named.producer.client_settings()["bootstrap.servers"] == "localhost:9092"
+    assert named.consumer.client_settings()["bootstrap.servers"] == "localhost:9092"
+    unnamed = parse_config({"producer": {}}).producer
+    assert unnamed.endpoints == ("broker-a:9092", "broker-b:9092")
+    assert ProducerConfig(endpoints=["elsewhere:1"]).connection.bootstrap == "elsewhere:1"
+    assert as_connection(None).bootstrap == "broker-a:9092,broker-b:9092"
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS")
+    assert ProducerConfig().endpoints == ("127.0.0.1:9092",)
+
+
+@pytest.mark.parametrize("make, in_cause, in_fix", [
+    (lambda: ProducerConfig(timeout_s="10"), "timeout_s must be a number, not str '10'", "timeout_s"),
+    (lambda: ProducerConfig(timeout_s=0), "timeout_s is 0.0; it must be from 0.1 to 3600", "seconds"),
+    (lambda: ConsumerConfig(decode="txt"), "decode is 'txt'", '"text" or "bytes"'),
+    (lambda: ConsumerConfig(max_batch_size=0), "max_batch_size is 0; it must be from 1 to 100000", "max_batch_size"),
+    (lambda: ConsumerConfig(session_timeout_ms=True), "session_timeout_ms must be an integer", "session_timeout_ms"),
+    (lambda: ProducerConfig(compression="brotli"), "compression is 'brotli'", '"zstd"'),
+    (lambda: ProducerConfig(topics=["our topic"]), "Invalid topic name 'our topic'", "our_topic"),
+    (lambda: with_overrides(ProducerConfig(), timeot_s=3), "Unknown key 'timeot_s' in [producer]",
+     "Did you mean 'timeout_s'"),
+    (lambda: with_overrides(ConsumerConfig(), decode="txt"), "decode is 'txt'", '"text" or "bytes"'),
+    (lambda: parse_config({"consumers": {"audit": {**SEED["consumer"], "max_batch_size": -1}}}),
+     "[consumers.audit] max_batch_size is -1", "max_batch_size"),
+    (lambda: as_connection(9092), "Cannot tell where Kafka is from a int", "bootstrap string"),
+])
+def test_every_way_of_building_a_config_is_checked(make, in_cause, in_fix):
+    with pytest.raises(ConfigError) as err:
+        make()
+    assert in_cause in err.value.cause
+    assert in_fix in err.value.fix
+
+
+def test_optional_and_converted_values_are_accepted():
+    config = parse_config({"security": {"ssl_ca_location": "/ca.pem"}, "producer": {"timeout_s": 3}})
+    assert config.producer.security.ssl_ca_location == "/ca.pem"
+    assert config.producer.timeout_s == 3.0 and isinstance(config.producer.timeout_s, float)
+    assert ProducerConfig(endpoints="a:1,b:2").endpoints == ("a:1", "b:2")
+    assert with_overrides(ConsumerConfig(), topics=("t",)).topics == ("t",)
 
 
 def test_load_config_reads_toml(tmp_path):

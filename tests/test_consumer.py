@@ -9,6 +9,9 @@ import pytest
 from helpers import (NO_COMMIT, OK, Application, CommitUpTo, ConfigError, ConsumerWorker, SyncProducer,
                      WorkerFailed, create_topic, parse_config)
 from helpers.partitioner import md5_partition
+from helpers.deadline import Deadline
+from helpers.errors import CodealongError
+from helpers.retry import RetryPolicy
 
 
 def send(kafka: str, topic: str, pairs) -> list:
@@ -64,17 +67,17 @@ def test_at_least_once_when_the_handler_fails_sometimes(kafka, unique, consumer_
             raise RuntimeError("transient failure")
         return OK
 
-    with ConsumerWorker(consumer_config(topic), flaky, backoff_s=(0.05, 0.2), max_restarts=20) as worker:
+    with ConsumerWorker(consumer_config(topic), flaky, retry=RetryPolicy(20, 60, (0.05, 0.2))) as worker:
         handled = worker.wait_for(300, timeout=60)
     assert sorted(int(m["value"]) for m in handled) == list(range(300))  # every one confirmed once
     failures = [e for e in worker.errors if "transient failure" in str(e)]
-    assert len(failures) == 6 and worker.restarts == 6
+    assert len(failures) == 6 and worker.retries == 6
     assert all(seen[str(i)] >= 2 for i in range(300) if i % 50 == 7)
     redelivered = sum(count - 1 for count in seen.values())
     assert redelivered >= 6
 
 
-def test_ordering_within_a_partition_survives_restarts(kafka, unique, consumer_config):
+def test_ordering_within_a_partition_survives_retries(kafka, unique, consumer_config):
     topic = f"order-{unique}"
     send(kafka, topic, [("same", str(i)) for i in range(50)])
     failed = set()
@@ -85,7 +88,7 @@ def test_ordering_within_a_partition_survives_restarts(kafka, unique, consumer_c
             raise ValueError("once")
         return OK
 
-    with ConsumerWorker(consumer_config(topic), sometimes, backoff_s=(0.05, 0.1)) as worker:
+    with ConsumerWorker(consumer_config(topic), sometimes, retry=RetryPolicy(5, 60, (0.05, 0.1))) as worker:
         handled = worker.wait_for(50, timeout=30)
     assert [int(m["value"]) for m in handled] == list(range(50))
 
@@ -98,11 +101,11 @@ def test_a_handler_that_forgets_to_return_ok_is_reported_and_nothing_is_committe
     def forgetful(message):
         pass  # no `return OK`
 
-    worker = ConsumerWorker(config, forgetful, max_restarts=2, backoff_s=(0.05, 0.1)).start()
+    worker = ConsumerWorker(config, forgetful, retry=RetryPolicy(2, 60, (0.05, 0.1))).start()
     with pytest.raises(WorkerFailed) as err:
         worker.wait_for(1, timeout=20)
     worker.stop()
-    assert "gave up after 2 restarts" in err.value.cause
+    assert "gave up after 2 retries within 60 s" in err.value.cause
     assert any("returned None" in str(e) and "return OK" in e.error.fix for e in worker.errors)
     # The message was never confirmed, so the group hands it to the next member.
     with ConsumerWorker(config, confirm) as fixed:
@@ -254,11 +257,11 @@ def test_latest_start_redelivers_a_failed_message_before_anything_was_committed(
             raise RuntimeError("first attempt fails")
         return OK
     config = consumer_config(topic, start_with_earliest_message=False)
-    with ConsumerWorker(config, fails_first, backoff_s=(0.1, 0.5)) as worker:
+    with ConsumerWorker(config, fails_first, retry=RetryPolicy(5, 60, (0.1, 0.5))) as worker:
         assert worker.wait_for_assignment()
         send(kafka, topic, [("only", "once")])
         got = worker.wait_for(1, timeout=20)
-    assert [m["key"] for m in got] == ["only"] and calls == ["only", "only"] and worker.restarts == 1
+    assert [m["key"] for m in got] == ["only"] and calls == ["only", "only"] and worker.retries == 1
 
 
 def test_two_members_split_the_partitions_and_one_takes_over_when_the_other_leaves(kafka, unique, consumer_config):
@@ -278,3 +281,158 @@ def test_two_members_split_the_partitions_and_one_takes_over_when_the_other_leav
     finally:
         a.stop()
         b.stop()
+
+
+def test_a_failing_message_costs_no_rebalance_and_the_other_member_goes_on(kafka, unique, consumer_config):
+    """One handler fails 10 times on one message: same members and assignments throughout, the
+    other member keeps consuming, and the message comes again (in order) until confirmed."""
+    from confluent_kafka.admin import AdminClient
+
+    from helpers.consumer import wait_for_split
+
+    topic, group = f"nobalance-{unique}", f"nobalance-{unique}"
+    create_topic(kafka, topic, partitions=2)
+    config = consumer_config(topic, consumer_group=group)
+    attempts = {"count": 0}
+    seen: dict[str, list[str]] = {"a": [], "b": []}
+
+    def handler_for(name):
+        def handle(message):
+            if message["value"] == "poison" and attempts["count"] < 10:
+                attempts["count"] += 1
+                raise RuntimeError(f"attempt {attempts['count']} fails")
+            seen[name].append(message["value"])
+            return OK
+        return handle
+
+    policy = lambda: RetryPolicy(max_retries=20, window_s=60, backoff_s=(0.05, 0.2))  # noqa: E731
+    a = ConsumerWorker(config, handler_for("a"), name=f"a-{unique}", retry=policy()).start()
+    b = ConsumerWorker(config, handler_for("b"), name=f"b-{unique}", retry=policy()).start()
+    admin = AdminClient({"bootstrap.servers": kafka})
+
+    def members():
+        described = admin.describe_consumer_groups([group])[group].result(10)
+        return sorted(m.member_id for m in described.members)
+    try:
+        split = wait_for_split([a, b], partitions=2, timeout=20)
+        before, rebalances = members(), (a.rebalances, b.rebalances)
+        poisoned = a.assignment[0][1]   # a's partition gets the poison message, b's the steady stream
+        steady = b.assignment[0][1]
+        with SyncProducer(endpoints=[kafka]) as producer:
+            producer.produce_batch(topic, [("k", "before"), ("k", "poison"), ("k", "after")], partition=poisoned)
+            for i in range(20):
+                producer.produce(topic, f"steady-{i}", partition=steady)
+                time.sleep(0.05)  # while a's partition is paused and retried, b keeps receiving
+        got_a = a.wait_for(3, timeout=30)
+        got_b = b.wait_for(20, timeout=30)
+        assert members() == before  # the same member ids throughout: nobody left or joined
+        assert (a.rebalances, b.rebalances) == rebalances
+        assert {w.name: w.assignment for w in (a, b)} == split
+    finally:
+        a.stop()
+        b.stop()
+    assert attempts["count"] == 10 and a.retries == 10 and b.retries == 0
+    assert [m["value"] for m in got_a] == ["before", "poison", "after"]  # nothing lost, order kept
+    assert seen["a"] == ["before", "poison", "after"]
+    assert [m["value"] for m in got_b] == [f"steady-{i}" for i in range(20)]
+
+
+def test_stop_from_inside_the_handler_stops_the_worker(kafka, unique, consumer_config):
+    topic = f"selfstop-{unique}"
+    create_topic(kafka, topic)
+    box = {}
+
+    def stop_after_this(message):
+        box["worker"].stop()  # joining its own thread would deadlock; it must just ask to stop
+        return OK
+    worker = box["worker"] = ConsumerWorker(consumer_config(topic), stop_after_this)
+    worker.start()
+    send(kafka, topic, [("k", "v")])
+    assert worker.wait_for(1, timeout=15)
+    assert Deadline(10).until(lambda: not worker.is_alive()), "the worker kept running"
+    assert worker.state == "stopped"
+
+
+def test_start_after_a_stop_that_timed_out_refuses_a_second_thread(kafka, unique, consumer_config):
+    topic = f"busy-{unique}"
+    create_topic(kafka, topic)
+    release = threading.Event()
+
+    def busy(message):
+        release.wait(20)  # a handler that takes its time
+        return OK
+    worker = ConsumerWorker(consumer_config(topic), busy).start()
+    try:
+        send(kafka, topic, [("k", "v")])
+        assert Deadline(15).until(lambda: worker.state == "running")
+        time.sleep(0.5)  # the handler is now inside busy()
+        assert worker.stop(timeout=0.2) is False
+        with pytest.raises(CodealongError, match="did not stop within its deadline"):
+            worker.start()
+        assert len([t for t in threading.enumerate() if t.name == f"consumer-{worker.name}"]) == 1
+    finally:
+        release.set()
+        assert worker.stop(timeout=10)
+
+
+def test_state_observers_run_outside_the_workers_lock(kafka, unique, consumer_config):
+    topic = f"observer-{unique}"
+    create_topic(kafka, topic)
+    worker = ConsumerWorker(consumer_config(topic), confirm)
+    held = []
+    # An observer that waits on the worker's own lock from another thread would deadlock if
+    # the worker called it while holding that lock.
+    def observe(state):
+        probe = threading.Thread(target=lambda: held.append(worker._cond.acquire(timeout=2) and
+                                                            (worker._cond.release() or True)))
+        probe.start()
+        probe.join()
+    worker.on_state = observe
+    with worker:
+        worker.wait_for_assignment()
+    assert held and all(held)
+
+
+def test_handled_messages_are_bounded_by_default(kafka, unique, consumer_config):
+    from helpers.consumer import DEFAULT_KEEP
+
+    topic = f"bounded-{unique}"
+    with SyncProducer(endpoints=[kafka]) as producer:
+        producer.produce_batch(topic, [("k", str(i)) for i in range(DEFAULT_KEEP + 200)])
+    worker = ConsumerWorker(consumer_config(topic), confirm).start()
+    try:
+        assert Deadline(30).until(lambda: len(worker._handled) == DEFAULT_KEEP)
+        time.sleep(0.5)
+        assert len(worker._handled) == DEFAULT_KEEP  # the oldest 200 were dropped, not kept forever
+        assert worker.wait_for(1)[0]["value"] == "200"
+    finally:
+        worker.stop()
+
+
+EXIT_SCRIPT = """
+import sys
+from helpers import OK, ConsumerConfig, ConsumerWorker, SyncProducer
+bootstrap, topic, group = sys.argv[1:4]
+config = ConsumerConfig(endpoints=(bootstrap,), topics=(topic,), consumer_group=group, start_with_earliest_message=True)
+worker = ConsumerWorker(config, lambda message: OK).start()
+assert len(worker.wait_for(3, timeout=30)) == 3
+# no stop(): the interpreter exits with the worker running
+"""
+
+
+def test_at_interpreter_exit_running_workers_commit_what_was_confirmed(kafka, unique):
+    import subprocess
+    import sys
+
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    topic, group = f"atexit-{unique}", f"atexit-{unique}"
+    send(kafka, topic, [("k", str(i)) for i in range(3)])
+    done = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, kafka, topic, group], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, 0)])
+    admin = AdminClient({"bootstrap.servers": kafka})  # kept in a variable: a collected client drops its futures
+    committed = admin.list_consumer_group_offsets([request])[group].result(10)
+    assert committed.topic_partitions[0].offset == 3

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import FAULT_FIGURES, read_topic
-from helpers import OK, ConsumerConfig, ConsumerWorker, ProduceError, SyncProducer, create_topic
+from helpers import OK, ConsumerConfig, ConsumerWorker, ProduceError, RetryPolicy, SyncProducer, create_topic
 
 pytestmark = pytest.mark.faults
 
@@ -39,7 +39,7 @@ def test_handler_crashes_lose_nothing(kafka, unique, consumer_config):
             raise RuntimeError(f"injected failure on {number}")
         return OK
 
-    with ConsumerWorker(consumer_config(topic), flaky, backoff_s=(0.01, 0.05), max_restarts=10_000,
+    with ConsumerWorker(consumer_config(topic), flaky, retry=RetryPolicy(10_000, 60, (0.01, 0.05)),
                         keep=total) as worker:
         handled = worker.wait_for(total, timeout=240)
     failures = sum(1 for n in range(total) if n % 100 == 42)
@@ -48,7 +48,7 @@ def test_handler_crashes_lose_nothing(kafka, unique, consumer_config):
     assert confirmed == set(range(total)), f"lost: {len(set(range(total)) - confirmed)}"
     assert len(handled) == total  # each confirmed exactly once
     assert redelivered <= failures + 500, "re-deliveries beyond the failures and one uncommitted batch"
-    assert worker.restarts == failures
+    assert worker.retries == failures and worker.rebalances == 1  # one assignment: no rebalance per failure
     FAULT_FIGURES.append(f"handler crashes: {total} messages, {failures} handler failures injected, "
                          f"{redelivered} re-deliveries, 0 lost")
 

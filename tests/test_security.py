@@ -10,6 +10,8 @@ import pytest
 
 from helpers import ConfigError, ProduceError, SyncProducer, parse_config
 from helpers.broker import LocalCluster
+from helpers.broker.cluster import free_ports
+from helpers.errors import BrokerError
 from helpers.config import redact
 from helpers.runner import NOTEBOOKS
 
@@ -20,7 +22,7 @@ def sasl_broker(tmp_path, monkeypatch):
     monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("CODEALONG_SASL_USERNAME", "learner")
     monkeypatch.setenv("CODEALONG_SASL_PASSWORD", secrets.token_urlsafe(16))
-    cluster = LocalCluster(port=22900, name="sasl", sasl=True)
+    cluster = LocalCluster(port=free_ports(3), name="sasl", sasl=True)
     cluster.start()
     yield cluster
     cluster.stop()
@@ -70,8 +72,8 @@ def test_the_plaintext_listener_of_the_sasl_broker_is_still_loopback_only(sasl_b
 def test_missing_credentials_for_the_sasl_profile_are_named(tmp_path, monkeypatch):
     monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path))
     monkeypatch.delenv("CODEALONG_SASL_PASSWORD", raising=False)
-    with pytest.raises(Exception) as err:
-        LocalCluster(port=22910, name="sasl", sasl=True).start()
+    with pytest.raises(BrokerError) as err:
+        LocalCluster(port=free_ports(3), name="sasl", sasl=True).start()
     assert "CODEALONG_SASL_PASSWORD" in str(err.value)
 
 

@@ -26,6 +26,7 @@ from confluent_kafka.admin import AdminClient
 from tqdm.auto import tqdm
 
 from .. import settings
+from ..config import env_bootstrap
 from ..errors import BrokerError, BrokerUnreachable
 from .jars import resolve_jars
 from .prerequisites import check_java
@@ -93,6 +94,19 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def free_ports(count: int, low: int = 20000, high: int = 32000, tries: int = 200) -> int:
+    """The first of `count` consecutive loopback ports that are free now (below the ephemeral
+    range, where clients may hold ports), picked at random so that two runs rarely meet."""
+    import random
+
+    for _ in range(tries):
+        first = random.randrange(low, high - count)
+        if all(port_is_free(port) for port in range(first, first + count)):
+            return first
+    raise BrokerError(f"No {count} consecutive free ports found between {low} and {high}.",
+                      "Stop some programs listening on loopback, or retry.")
 
 
 def port_owner(port: int) -> str:
@@ -393,7 +407,7 @@ def ensure_broker(timeout: float = START_TIMEOUT_S, progress: bool = False, **cl
     ``$KAFKA_BOOTSTRAP_SERVERS`` wins when set (it must answer within 5 s); otherwise the
     local single-node broker is reused if running, else started.
     """
-    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+    servers = env_bootstrap()
     if servers:
         try:
             probe_metadata(servers, timeout=5, **client_config)
