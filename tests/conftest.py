@@ -14,6 +14,9 @@ from helpers.broker.cluster import free_ports
 
 # Tests exercise the embedded broker, whatever the developer's shell points at.
 os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+# Brokers started by the tests (or by the notebooks' kernels) die with their starter, even when
+# pytest itself is killed: no JVMs left behind with pid files in deleted folders.
+os.environ["CODEALONG_DIE_WITH_PARENT"] = "1"
 
 #: Figures the fault suite reports (messages sent, faults injected, messages lost).
 FAULT_FIGURES: list[str] = []

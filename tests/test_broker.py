@@ -13,6 +13,7 @@ from confluent_kafka import Consumer, Producer
 
 from conftest import free_port
 from helpers.broker.cluster import free_ports
+from helpers.deadline import Deadline
 from helpers.broker import LocalCluster, ensure_broker, probe_metadata, resolve_jars
 from helpers.broker.prerequisites import check_java, check_maven
 from helpers.cli import main
@@ -273,3 +274,82 @@ def test_a_cluster_id_starting_with_a_dash_still_formats(scratch_cluster):
     (scratch_cluster.dir / "cluster.id").write_text("-" + "A" * 21)
     scratch_cluster.start()
     assert "cluster.id=-AAAA" in (scratch_cluster.node_dir(1) / "data" / "meta.properties").read_text()
+
+
+STARTER = """
+import sys
+from helpers.broker import LocalCluster, ensure_broker
+print(ensure_broker(), LocalCluster().status()[0].pid, flush=True)
+sys.stdin.readline()  # stay alive (the broker dies with the process that started it)
+"""
+
+
+def kafka_jvms(state_dir) -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["cmdline"])
+            if "kafka.Kafka" in (p.info["cmdline"] or []) and str(state_dir) in " ".join(p.info["cmdline"])]
+
+
+def test_two_processes_starting_the_broker_together_share_one_jvm(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CODEALONG_STATE_DIR": str(tmp_path / "state"), "CODEALONG_PORT": str(free_ports(2))}
+    starters = [subprocess.Popen([sys.executable, "-c", STARTER], env=env, stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        answers = [starter.stdout.readline().split() for starter in starters]
+        assert all(answers), [s.stderr.read() for s in starters if s.poll() is not None]
+        assert answers[0] == answers[1]  # the same bootstrap and the same broker pid
+        assert len(kafka_jvms(tmp_path / "state")) == 1
+    finally:
+        for starter in starters:
+            starter.stdin.close()
+            starter.wait(30)
+    # Its starter is gone, so the test broker is too (CODEALONG_DIE_WITH_PARENT, set by conftest).
+    assert Deadline(15).until(lambda: not kafka_jvms(tmp_path / "state"))
+
+
+def test_a_broker_started_by_a_killed_process_dies_with_it(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CODEALONG_STATE_DIR": str(tmp_path / "state"), "CODEALONG_PORT": str(free_ports(2))}
+    starter = subprocess.Popen([sys.executable, "-c", STARTER], env=env, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    pid = int(starter.stdout.readline().split()[1])
+    starter.kill()  # SIGKILL, as when CI kills pytest
+    starter.wait(10)
+    assert Deadline(15).until(lambda: not psutil.pid_exists(pid) or
+                              psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+
+
+def test_ctrl_c_during_a_start_leaves_no_jvm_behind(scratch_cluster, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(LocalCluster, "_wait_ready", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        scratch_cluster.start()
+    assert not kafka_jvms(scratch_cluster.dir) and not scratch_cluster.is_running()
+
+
+def test_a_broker_of_another_version_is_restarted_and_said_so(scratch_cluster, caplog):
+    scratch_cluster.start()
+    before = scratch_cluster.status()[0].pid
+    (scratch_cluster.dir / "version").write_text("4.3.0")  # as if an older pin had started it
+    with caplog.at_level("WARNING"):
+        report = scratch_cluster.start()
+    assert not report.reused and scratch_cluster.status()[0].pid != before
+    assert f"Kafka 4.3.0 is running for {scratch_cluster.dir}, but Kafka {scratch_cluster.version} is pinned" \
+        in caplog.text
+    assert (scratch_cluster.dir / "version").read_text() == scratch_cluster.version
+
+
+@pytest.mark.multinode
+def test_a_failed_start_stops_only_the_nodes_it_launched(three_nodes):
+    three_nodes.start()
+    three_nodes.stop(node=3)
+    meta = three_nodes.node_dir(3) / "data" / "meta.properties"
+    meta.write_text(meta.read_text().replace("node.id=3", "node.id=9"))  # node 3 now fails at start
+    with pytest.raises(BrokerError, match="exited during start-up"):
+        three_nodes.start()  # the whole cluster: only node 3 is launched, and it fails
+    assert [s.running for s in three_nodes.status()] == [True, True, False]

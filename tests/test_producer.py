@@ -165,8 +165,10 @@ def test_leader_not_available_is_diagnosed_and_replication_survives(three_nodes)
     create_topic(trio.bootstrap, "safe", partitions=1, replication_factor=3)
     trio.stop(node=3)
     with SyncProducer(endpoints=[trio.bootstrap], timeout_s=4) as p:
+        began = time.monotonic()  # the brokers answer metadata, but nobody can acknowledge
         with pytest.raises(ProduceError) as err:
             p.produce_sync("lonely", "k", "v")
+        assert time.monotonic() - began < 4 + 1  # one deadline for lookup, send and diagnosis
         assert err.value.code == "LEADER_NOT_AVAILABLE" and "replication factor above 1" in err.value.fix
         assert p.produce_sync("safe", "k", "v").topic == "safe"
 
@@ -177,6 +179,67 @@ def test_recreate_topic_starts_offsets_again(kafka, unique):
     with SyncProducer(endpoints=[kafka]) as p:
         p.produce_sync(topic, [("k", "1"), ("k", "2")])
         recreate_topic(kafka, topic, partitions=2)
-        assert p.partitions_count(topic) in (1, 2)  # a cached count may be stale for 30 s
+        assert SyncProducer(endpoints=[kafka]).partitions_count(topic) == 2  # a new producer asks afresh
         assert len(read_topic(kafka, topic, 1, timeout=2)) == 0
         create_topic(kafka, topic)  # an existing topic is left as it is
+
+
+def test_the_explicit_api_and_messages_as_tuple_or_generator(kafka, unique):
+    topic = f"explicit-{unique}"
+    create_topic(kafka, topic, partitions=3)
+    with SyncProducer(endpoints=[kafka]) as p:
+        one = p.produce(topic, "Franz Kafka", key="Metamorphosis", headers={"lang": "de"})
+        pinned = p.produce(topic, b"raw", partition=2)
+        batch = p.produce_batch(topic, ((f"k{i}", str(i)) for i in range(5)))  # a generator
+        as_tuple = p.produce_sync(topic, (("t1", "a"), ("t2", "b")))  # a tuple of messages
+        as_generator = p.produce_sync(topic, 1, ((f"g{i}", "x") for i in range(2)))
+    assert one.partition == md5_partition("Metamorphosis", 3) and pinned.partition == 2
+    assert [d.key for d in batch] == [f"k{i}" for i in range(5)]
+    assert [d.key for d in as_tuple] == ["t1", "t2"] and {d.partition for d in as_generator} == {1}
+    stored = {m["key"]: m for m in read_topic(kafka, topic, 11)}
+    assert stored["Metamorphosis"]["value"] == "Franz Kafka" and stored["Metamorphosis"]["headers"] == [("lang", "de")]
+    assert len(stored) == 11
+
+
+def test_the_clients_own_partitioner_keeps_each_key_on_one_partition(kafka, unique):
+    topic = f"client-part-{unique}"
+    create_topic(kafka, topic, partitions=4)
+    with SyncProducer(endpoints=[kafka], partition_strategy="client") as p:
+        deliveries = p.produce_batch(topic, [(f"user-{i % 10}", str(i)) for i in range(100)])
+    by_key: dict[str, set[int]] = {}
+    for d in deliveries:
+        by_key.setdefault(d.key, set()).add(d.partition)
+    assert all(len(parts) == 1 for parts in by_key.values())  # one partition per key
+    assert len({d.partition for d in deliveries}) > 1
+    assert [d.key for d in deliveries] == [f"user-{i % 10}" for i in range(100)]  # in call order
+
+
+def test_a_paused_broker_costs_one_deadline_not_several(scratch_cluster, unique):
+    """The broker stops answering (SIGSTOP): a call returns within timeout_s + 1 s, whether it
+    is waiting for metadata or for the acknowledgement."""
+    import psutil
+
+    scratch_cluster.start()
+    topic = f"paused-{unique}"
+    create_topic(scratch_cluster.bootstrap, topic)
+    warm = SyncProducer(endpoints=[scratch_cluster.bootstrap], timeout_s=2)
+    warm.produce(topic, "before")  # metadata cached: the next call goes straight to sending
+    broker = psutil.Process(scratch_cluster.status()[0].pid)
+    broker.suspend()
+    try:
+        for producer in (warm, SyncProducer(endpoints=[scratch_cluster.bootstrap], timeout_s=2)):
+            began = time.monotonic()
+            with pytest.raises(ProduceError) as err:
+                producer.produce(topic, "lost in the pause")
+            assert time.monotonic() - began < 2 + 1, err.value
+            assert err.value.code in ("_MSG_TIMED_OUT", "_TIMED_OUT", "_TRANSPORT"), err.value
+    finally:
+        broker.resume()
+    warm.close(timeout=2)
+
+
+def test_close_keeps_its_deadline_and_may_be_called_twice(kafka, unique):
+    producer = SyncProducer(endpoints=[kafka])
+    producer.produce(f"close-{unique}", "v")
+    producer.close()
+    producer.close()

@@ -14,19 +14,23 @@ import signal
 import socket
 import string
 import subprocess
+import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import psutil
+from filelock import FileLock, Timeout
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 from tqdm.auto import tqdm
 
 from .. import settings
 from ..config import env_bootstrap
+from ..deadline import Deadline
 from ..errors import BrokerError, BrokerUnreachable
 from .jars import resolve_jars
 from .prerequisites import check_java
@@ -64,6 +68,18 @@ class StartReport:
             return f"Kafka is already running at {self.bootstrap} (reused)."
         parts = ", ".join(f"{name} {secs:.1f} s" for name, secs in self.phases.items())
         return f"Kafka is ready at {self.bootstrap} after {self.seconds:.1f} s ({parts})."
+
+
+def _die_with_parent_if_asked():
+    """A pre-exec hook that makes the child die with the process that started it (Linux's
+    PR_SET_PDEATHSIG), when $CODEALONG_DIE_WITH_PARENT is set; else None."""
+    if not os.environ.get("CODEALONG_DIE_WITH_PARENT") or not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    return lambda: libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def new_cluster_id() -> str:
@@ -143,6 +159,7 @@ class LocalCluster:
         first = port if port is not None else settings.base_port() + (0 if nodes == 1 else 100)
         self.ports = {i: (first + 2 * (i - 1), first + 2 * (i - 1) + 1) for i in range(1, nodes + 1)}
         self.dir = settings.state_dir() / (name or ("single" if nodes == 1 else f"{nodes}-nodes"))
+        self._lock = FileLock(str(self.dir.parent / f"{self.dir.name}.lock"))
 
     # ---- addresses and files -------------------------------------------------------
     @property
@@ -278,9 +295,10 @@ class LocalCluster:
                f"-Dlog4j2.configurationFile={self.dir / 'log4j2.yaml'}",
                "-cp", f"{libs}/*", "kafka.Kafka", str(self.node_dir(node) / "server.properties")]
         with open(self.log_file(node), "ab") as out:
-            # A session of its own: the broker outlives the CLI or kernel that started it.
+            # A session of its own: the broker outlives the CLI or kernel that started it, unless
+            # $CODEALONG_DIE_WITH_PARENT is set (the test suite): then it dies with its starter.
             popen = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=_die_with_parent_if_asked())
         self._pid_file(node).write_text(str(popen.pid))
         return psutil.Process(popen.pid)
 
@@ -291,7 +309,7 @@ class LocalCluster:
 
     def _wait_ready(self, nodes: list[int], procs: dict[int, psutil.Process], timeout: float,
                     tick=lambda: None) -> None:
-        deadline = time.monotonic() + timeout
+        deadline = Deadline(timeout)
         while True:
             tick()
             for node, proc in procs.items():
@@ -307,7 +325,7 @@ class LocalCluster:
                     return
             except BrokerUnreachable:
                 pass
-            if time.monotonic() > deadline:
+            if deadline.expired():
                 raise BrokerError(f"Kafka did not answer a metadata request within {timeout:g} s of starting.",
                                   f"Read {self.log_file(nodes[0])} (`codealong broker logs`); on a busy "
                                   "machine, try again.")
@@ -318,12 +336,23 @@ class LocalCluster:
         """Start the cluster (or one node), formatting storage on first use; idempotent.
 
         Returns once a real metadata request lists every started node. `progress` shows a
-        bar through the three phases (jars, storage, waiting for the broker).
+        bar through the three phases (jars, storage, waiting for the broker). Holds the
+        cluster's lock, so two processes starting it at once get one broker between them.
+        A node running another Kafka version than the pinned one is restarted (and logged).
         """
         targets = self._check_node(node)
-        to_start = [n for n in targets if self._process(n) is None]
-        if not to_start:
-            return StartReport(self.bootstrap, reused=True)
+        with self._locked("start"):
+            stale = self._running_version()
+            if stale is not None and stale != self.version and any(self._process(n) for n in targets):
+                log.warning("Kafka %s is running for %s, but Kafka %s is pinned: restarting it on %s.",
+                            stale, self.dir, self.version, self.version)
+                self._stop_nodes([n for n in self.ports if self._process(n)], STOP_TIMEOUT_S)
+            to_start = [n for n in targets if self._process(n) is None]
+            if not to_start:
+                return StartReport(self.bootstrap, reused=True)
+            return self._start_nodes(to_start, timeout, progress)
+
+    def _start_nodes(self, to_start: list[int], timeout: float, progress: bool) -> StartReport:
         phases = {}
         with tqdm(total=3, desc=f"starting Kafka {self.version}", unit="phase", disable=not progress,
                   bar_format="{desc}: {n}/{total} phases{postfix} [{elapsed}]") as bar:
@@ -346,11 +375,13 @@ class LocalCluster:
 
             bar.set_postfix_str("waiting for a metadata answer")
             began = time.monotonic()
-            procs = {n: self._launch(n, java, libs) for n in to_start}
+            launched: dict[int, psutil.Process] = {}
             try:
-                self._wait_ready(to_start, procs, timeout, tick=bar.refresh)
-            except BrokerError:
-                self.stop(node)  # never leave a half-started cluster behind
+                for n in to_start:
+                    launched[n] = self._launch(n, java, libs)
+                self._wait_ready(to_start, launched, timeout, tick=bar.refresh)
+            except BaseException:  # a failure or Ctrl-C: stop what THIS call launched, nothing else
+                self._stop_nodes(list(launched), timeout=10)
                 raise
             phases["start"] = time.monotonic() - began
             bar.set_postfix_str("ready")
@@ -358,13 +389,36 @@ class LocalCluster:
         (self.dir / "version").write_text(self.version)
         return StartReport(self.bootstrap, reused=False, phases=phases)
 
+    def _running_version(self) -> str | None:
+        try:
+            return (self.dir / "version").read_text().strip()
+        except OSError:
+            return None
+
+    @contextmanager
+    def _locked(self, doing: str):
+        """The cluster's lock (a file beside its folder, so `reset` can delete the folder)."""
+        self.dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with self._lock.acquire(timeout=START_TIMEOUT_S + STOP_TIMEOUT_S):
+                yield
+        except Timeout:
+            raise BrokerError(f"Could not {doing} {self.dir.name}: another process held its lock "
+                              f"({self._lock.lock_file}) for {START_TIMEOUT_S + STOP_TIMEOUT_S} s.",
+                              "Wait for the other `codealong` command or notebook to finish, then retry.") from None
+
     # ---- stop, logs, reset ---------------------------------------------------------
     def stop(self, node: int | None = None, timeout: float = STOP_TIMEOUT_S) -> list[int]:
         """Stop the cluster (or one node): SIGTERM, then SIGKILL after `timeout` seconds.
 
         Returns the ids of the nodes that were running. Stopping a stopped cluster is a no-op.
         """
-        procs = {n: p for n in self._check_node(node) if (p := self._process(n))}
+        targets = self._check_node(node)
+        with self._locked("stop"):
+            return self._stop_nodes(targets, timeout)
+
+    def _stop_nodes(self, nodes: list[int], timeout: float) -> list[int]:
+        procs = {n: p for n in nodes if (p := self._process(n))}
         for proc in procs.values():
             proc.send_signal(signal.SIGTERM)
         _, alive = psutil.wait_procs(list(procs.values()), timeout=timeout)
@@ -397,8 +451,9 @@ class LocalCluster:
 
     def reset(self) -> None:
         """Stop the cluster and delete all of its data and logs."""
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        with self._locked("reset"):
+            self._stop_nodes(list(self.ports), STOP_TIMEOUT_S)
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def ensure_broker(timeout: float = START_TIMEOUT_S, progress: bool = False, **client_config) -> str:
