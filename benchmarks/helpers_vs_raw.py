@@ -32,17 +32,28 @@ def raw_produce(bootstrap: str, topic: str, values: list[bytes]) -> float:
     return time.perf_counter() - began
 
 
-def helper_produce(bootstrap: str, topic: str, values: list[bytes], batch: int) -> float:
-    producer = SyncProducer(endpoints=[bootstrap], timeout_s=60)
-    producer.produce_sync(topic, "warm-up", b"")  # as raw_produce: connection, metadata, producer id
+def helper_produce(bootstrap: str, topic: str, values: list[bytes], batch: int, strategy: str = "md5") -> float:
+    """`batch` messages per acknowledged call (0: all in one produce_batch call)."""
+    producer = SyncProducer(endpoints=[bootstrap], timeout_s=60, partition_strategy=strategy)
+    producer.produce(topic, b"", key="warm-up")  # as raw_produce: connection, metadata, producer id
+    messages = [(str(i), value) for i, value in enumerate(values)]
     began = time.perf_counter()
     if batch == 1:
-        for i, value in enumerate(values):
-            producer.produce_sync(topic, str(i), value)
+        delivered = [producer.produce(topic, value, key) for key, value in messages]
     else:
-        for start in range(0, len(values), batch):
-            producer.produce_sync(topic, [(str(start + j), v) for j, v in enumerate(values[start:start + batch])])
-    return time.perf_counter() - began
+        size = batch or len(messages)
+        delivered = [d for start in range(0, len(messages), size)
+                     for d in producer.produce_batch(topic, messages[start:start + size])]
+    elapsed = time.perf_counter() - began
+    check_count("helpers produce", len(delivered), len(values))
+    producer.close()
+    return elapsed
+
+
+def check_count(side: str, got: int, wanted: int) -> None:
+    """A side that handled fewer messages than asked measured something else: stop the benchmark."""
+    if got < wanted:
+        raise RuntimeError(f"{side}: {got} of {wanted} messages; the figures would be meaningless")
 
 
 def raw_consume(bootstrap: str, topic: str, count: int) -> float:
@@ -59,6 +70,7 @@ def raw_consume(bootstrap: str, topic: str, count: int) -> float:
                 consumer.store_offsets(msg)
     finally:
         consumer.close()
+    check_count("raw consume", got, count)
     return time.perf_counter() - began
 
 
@@ -78,6 +90,7 @@ def helper_consume(bootstrap: str, topic: str, count: int) -> float:
     done.wait(120)
     elapsed = time.perf_counter() - began
     worker.stop()
+    check_count("helpers ConsumerWorker", seen[0], count)
     return elapsed
 
 
@@ -152,6 +165,7 @@ def raw_latency(bootstrap: str, topic: str, samples: int) -> list[float]:
                     break
     finally:
         consumer.close()
+    check_count("raw latency", len(latencies), samples)
     return latencies
 
 

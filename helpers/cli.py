@@ -121,12 +121,13 @@ def doctor():
               default=None, help="Another folder of numbered notebooks.")
 @click.option("-p", "--parameter", "extra", type=(str, str), multiple=True,
               help="A notebook parameter, e.g. -p TIMEOUT_S 30 (values are read as Python literals).")
-def run(output, only, folder, extra):
+@click.option("--cell-timeout", type=float, default=None, help="Seconds a cell may run (default 300).")
+def run(output, only, folder, extra, cell_timeout):
     """Run the codealong end to end: every notebook, in order, on a real broker."""
     import ast
 
     from .broker import ensure_broker
-    from .runner import NOTEBOOKS, find_notebooks, run_notebooks, summary
+    from .runner import CELL_TIMEOUT_S, NOTEBOOKS, find_notebooks, run_notebooks, summary
 
     notebooks = find_notebooks(folder or NOTEBOOKS, only)
     if not notebooks:
@@ -140,7 +141,7 @@ def run(output, only, folder, extra):
         except (ValueError, SyntaxError):
             parameters[name] = value
     click.echo(f"Running {len(notebooks)} notebook(s) against Kafka at {bootstrap}; output in {output}/")
-    results = run_notebooks(notebooks, output, parameters)
+    results = run_notebooks(notebooks, output, parameters, cell_timeout=cell_timeout or CELL_TIMEOUT_S)
     click.echo(summary(results))
     failed = [r for r in results if not r.ok]
     if failed:

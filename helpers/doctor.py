@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 
@@ -11,6 +10,9 @@ from .broker.cluster import LocalCluster, port_is_free, port_owner, probe_metada
 from .broker.prerequisites import check_java, check_maven
 from .config import env_bootstrap
 from .errors import CodealongError
+from .notebook import docker_engine
+
+DOCKER_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -40,13 +42,13 @@ def _docker() -> Check:
         return Check("Docker", False, "not installed (optional: only the compose route needs it)",
                      "Optional. Install Docker to try docker-compose.yml; the embedded broker needs no Docker.",
                      required=False)
-    probe = subprocess.run([docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True,
-                           timeout=20)
-    if probe.returncode != 0:
-        return Check("Docker", False, "the docker client is installed but no Docker engine answers",
+    engine = docker_engine(timeout=DOCKER_TIMEOUT_S)
+    if engine is None:
+        return Check("Docker", False, f"the docker client is installed but no Docker engine answered within "
+                                      f"{DOCKER_TIMEOUT_S:g} s",
                      "Optional. Start Docker (Docker Desktop, or `systemctl start docker`) for the compose route.",
                      required=False)
-    return Check("Docker", True, f"engine {probe.stdout.strip()}", required=False)
+    return Check("Docker", True, f"engine {engine}", required=False)
 
 
 def _ports() -> list[Check]:

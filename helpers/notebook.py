@@ -72,14 +72,14 @@ def check_environment() -> str:
     return bootstrap
 
 
-def docker_engine() -> str | None:
-    """The Docker engine's version if one answers here, else None."""
+def docker_engine(timeout: float = 5.0) -> str | None:
+    """The Docker engine's version if one answers here within `timeout` seconds, else None."""
     docker = shutil.which("docker")
     if not docker:
         return None
     try:
         probe = subprocess.run([docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True,
-                               text=True, timeout=15)
+                               text=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return probe.stdout.strip() if probe.returncode == 0 and probe.stdout.strip() else None

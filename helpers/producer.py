@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import types
 from functools import partial
+from itertools import repeat
 from typing import Iterable, Iterator
 
 from confluent_kafka import KafkaError, KafkaException, Producer
@@ -38,6 +39,8 @@ PARTITION_COUNT_TTL_S = 30.0
 #: What a send may spend explaining a timeout (one quick metadata request), beyond its deadline.
 DIAGNOSIS_S = 0.5
 _PAYLOAD_TYPES = {str, bytes, type(None)}
+_CLIENT_CHOOSES = -1  # librdkafka's "unassigned partition": its own partitioner picks one
+_NO_HEADERS: dict = {}
 
 
 class MessageTypeError(CodealongError, TypeError):
@@ -160,18 +163,20 @@ class SyncProducer:
     # ---- the work -------------------------------------------------------------------------
     @staticmethod
     def _prepare(messages, headers) -> list[tuple]:
-        """Check every message before any is sent: (key, value[, headers]) of str, bytes or None."""
-        batch = []
-        for message in messages:
+        """Check every message before any is sent: (key, value[, headers]) of str, bytes or None.
+        Returns the messages as given (a list), or with `headers` added where they bring none."""
+        batch = messages if isinstance(messages, list) else list(messages)
+        payload_types = _PAYLOAD_TYPES
+        for message in batch:
             if type(message) is not tuple or not 2 <= len(message) <= 3:
                 raise TypeError(f"each message must be a (key, value) or (key, value, headers) tuple, "
                                 f"not {message!r}")
-            key, value = message[0], message[1]
-            if type(key) not in _PAYLOAD_TYPES:
-                _check_payload("key", key)
-            if type(value) not in _PAYLOAD_TYPES:
-                _check_payload("value", value)
-            batch.append((key, value, message[2] if len(message) == 3 else headers))
+            if type(message[0]) not in payload_types:
+                _check_payload("key", message[0])
+            if type(message[1]) not in payload_types:
+                _check_payload("value", message[1])
+        if headers:
+            batch = [m if len(m) == 3 else (m[0], m[1], headers) for m in batch]
         return batch
 
     def _targets(self, topic: str, batch: list, partition: int | None, deadline: Deadline) -> list | None:
@@ -182,7 +187,7 @@ class SyncProducer:
             return None
         count = self.partitions_count(topic, deadline)
         strategy = self._strategy
-        return [choose_partition(strategy, topic, count, key, value) for key, value, _ in batch]
+        return [choose_partition(strategy, topic, count, m[0], m[1]) for m in batch]
 
     def partitions_count(self, topic: str, deadline: Deadline | None = None) -> int:
         """How many partitions the topic has (asking the broker creates it if auto-creation is on).
@@ -215,15 +220,16 @@ class SyncProducer:
 
     def _send(self, topic: str, batch: list, targets: list | None, reports: list, deadline: Deadline) -> None:
         produce = self._producer.produce
-        for index, (key, value, hdrs) in enumerate(batch):
-            kwargs = {"headers": hdrs} if hdrs else {}
-            if targets is not None:
-                kwargs["partition"] = targets[index]
+        partitions = targets or repeat(_CLIENT_CHOOSES)
+        for index, (message, partition) in enumerate(zip(batch, partitions)):
             report = partial(_store_report, reports, index)
+            # Positional arguments: (topic, value, key, partition, on_delivery); the hot path of the producer.
+            args = (topic, message[1], message[0], partition, report)
+            extra = {"headers": message[2]} if len(message) == 3 and message[2] else _NO_HEADERS
             try:
-                produce(topic, value, key, on_delivery=report, **kwargs)
+                produce(*args, **extra)
             except BufferError:  # the local queue is full: let deliveries drain, then retry
-                self._produce_when_room(deadline, topic, value, key, on_delivery=report, **kwargs)
+                self._produce_when_room(deadline, *args, **extra)
             except KafkaException as err:
                 raise produce_error(err.args[0], f"a message to {topic!r}",
                                     delivered=self._delivered(batch, reports)) from None
@@ -249,12 +255,11 @@ class SyncProducer:
     @staticmethod
     def _delivered(batch: list, reports: list) -> list[Delivery]:
         """What the broker acknowledged, in call order."""
-        delivered = []
-        for message, report in zip(batch, reports):
-            if report is not None and report[0] is None:
-                msg = report[1]
-                delivered.append(Delivery(msg.topic(), msg.partition(), msg.offset(), message[0]))
-        return delivered
+        make = Delivery._make
+        return [make((msg.topic(), msg.partition(), msg.offset(), message[0]))
+                for message, (err, msg) in zip(batch, reports) if err is None] if None not in reports else \
+            [make((report[1].topic(), report[1].partition(), report[1].offset(), message[0]))
+             for message, report in zip(batch, reports) if report is not None and report[0] is None]
 
     def _collect(self, topic: str, batch: list, reports: list) -> list[Delivery]:
         failures = [report[0] for report in reports if report is not None and report[0] is not None]

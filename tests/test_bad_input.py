@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from conftest import read_topic
 from helpers import (Application, ConfigError, ConsumerWorker, MessageTypeError, ProduceError, SyncProducer,
-                     WorkerFailed, load_config, parse_config)
+                     TopicError, WorkerFailed, create_topic, load_config, parse_config)
 from helpers.broker import LocalCluster, check_java, check_maven, ensure_broker
 from helpers.broker.cluster import free_ports
 from helpers.retry import RetryPolicy
@@ -138,6 +138,14 @@ CASES = [
         c.topic, "k", "v"), ProduceError, "No broker at 127.0.0.1:1", "codealong broker start"),
     Case("first-topic form without topics", lambda c: producer(c).produce_sync("k", "v"), CodealongError,
          "no topics are configured", "Pass topics="),
+    Case("replication factor above the broker count", lambda c: create_topic(c.kafka, f"{c.topic}-rf", replication_factor=3),
+         TopicError, "INVALID_REPLICATION_FACTOR", "codealong broker start --nodes 3"),
+    Case("a config with a wrong type", lambda c: SyncProducer(endpoints=[c.kafka], timeout_s="10"), ConfigError,
+         "timeout_s must be a number, not str '10'", "timeout_s"),
+    Case("a decode choice that does not exist", lambda c: consumer(c, decode="txt"), ConfigError, "decode is 'txt'",
+         '"text" or "bytes"'),
+    Case("a batch size of zero", lambda c: consumer(c, max_batch_size=0), ConfigError,
+         "max_batch_size is 0; it must be from 1", "max_batch_size"),
     # consumer
     Case("handler returns None", worker_that_returns(None), WorkerFailed, "gave up after 1 retries within 60 s",
          "start the worker again", seconds=20),
@@ -186,3 +194,36 @@ def test_bad_input(case, kafka, unique, tmp_path, monkeypatch):
     assert elapsed < case.seconds, f"took {elapsed:.1f} s"
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     assert (MARKER[0], MARKER[1]) in [(m["key"], m["value"]) for m in read_topic(kafka, ctx.topic, 1)]
+
+
+def test_doctor_reports_a_docker_that_hangs_within_its_deadline(tmp_path, monkeypatch):
+    docker = tmp_path / "docker"
+    docker.write_text("#!/bin/sh\nsleep 60\n")  # a client whose daemon never answers
+    docker.chmod(docker.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{__import__('os').environ['PATH']}")
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["doctor"])
+    assert time.monotonic() - started < 20
+    assert "no Docker engine answered within 5 s" in result.output and "Traceback" not in result.output
+
+
+def test_codealong_run_reports_a_cell_timeout_and_a_dead_kernel_and_goes_on(kafka, tmp_path):
+    import nbformat
+
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    for name, body in [("01_slow", "import time\ntime.sleep(30)"), ("02_dies", "import os\nos._exit(1)"),
+                       ("03_fine", "print('fine')")]:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.cells = [nbformat.v4.new_code_cell("BOOTSTRAP_SERVERS = ''", metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell(body)]
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["run", "--notebooks", str(folder), "--output", str(tmp_path / "out"),
+                                       "--cell-timeout", "3"])
+    assert time.monotonic() - started < 90
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "01_slow.ipynb  FAILED" in result.output and "timed out after 3 s" in result.output
+    assert "02_dies.ipynb  FAILED" in result.output and "the kernel died" in result.output
+    assert "03_fine.ipynb  ok" in result.output

@@ -18,3 +18,13 @@ def test_quick_benchmark_writes_its_table_json_and_plot(kafka, tmp_path):
     assert set(data["throughput"]) == {"100", "1024"}
     assert data["throughput"]["100"]["raw produce + flush"]["median"] > 0
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_side_that_delivers_fewer_messages_than_asked_stops_the_benchmark():
+    import pytest
+
+    from benchmarks.helpers_vs_raw import check_count
+
+    check_count("raw", 10, 10)
+    with pytest.raises(RuntimeError, match="9 of 10 messages"):
+        check_count("raw", 9, 10)

@@ -12,7 +12,7 @@ from helpers import OK, ConsumerWorker, ProduceError, SyncProducer, create_topic
 from helpers.partitioner import md5_partition, partition_counts
 from helpers.plots import plot_lag, plot_latency, plot_partition_counts
 from helpers.topic_state import UnknownTopic, draw_topic_state, read_topic_state
-from helpers.errors import CodealongError
+from helpers.errors import BrokerUnreachable, CodealongError
 from helpers.retry import RetryPolicy
 from helpers.widgets import ConsumerPanel, ProducerForm, TopicView
 
@@ -265,3 +265,19 @@ def test_waiting_until_the_group_caught_up_records_the_lag_draining(kafka, topic
     lags = [lag for _, lag in view.history if lag is not None]
     assert lags[-1] == 0 and max(lags) > 0
     assert all(p.committed == p.next_offset for p in view.state.partitions)
+
+
+def test_the_timer_survives_a_broker_that_goes_away_and_recovers(scratch_cluster, unique, closing):
+    scratch_cluster.start()
+    topic = f"comeback-{unique}"
+    create_topic(scratch_cluster.bootstrap, topic)
+    view = closing(TopicView(scratch_cluster.bootstrap, topic, every_s=0.2, timeout_s=2))
+    view.auto.value = True
+    assert wait_until(lambda: view.state is not None)
+    scratch_cluster.stop()
+    assert wait_until(lambda: view.last_error is not None, timeout=20)
+    assert isinstance(view.last_error, BrokerUnreachable) and "Fix:" in view.picture.value
+    assert view.timer_running and view.auto.value is True  # the checkbox tells the truth
+    scratch_cluster.start()
+    assert wait_until(lambda: view.last_error is None, timeout=30)
+    assert view.timer_running and f"topic <b>{topic}</b>" in view.picture.value
