@@ -115,8 +115,9 @@ def _callable_or_path(section: str, key: str, value, names=()):
     if value is None and key == "message_handler":
         return value  # checked when a worker needs it
     choices = f"{_quoted_choices(names)}, " if names else ""
-    raise ConfigError(f"[{section}] {key} is {value!r}.",
-                      f"Use {choices}a callable, or a function named as \"module:function\".")
+    raise ConfigError(f"[{section}] {key} is {value!r}: neither {choices.replace(' or ', ', ')}a callable nor "
+                      "a \"module:function\" name.",
+                      f"Pass a function, {choices}or a \"module:function\" name.")
 
 
 _SPECIAL = {
