@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conftest import FAULT_FIGURES, read_topic
+from helpers.deadline import Deadline
 from helpers import OK, ConsumerConfig, ConsumerWorker, ProduceError, RetryPolicy, SyncProducer, create_topic
 
 pytestmark = pytest.mark.faults
@@ -74,8 +75,7 @@ def test_broker_killed_during_production_keeps_every_acknowledged_message(scratc
 
     sender = threading.Thread(target=produce)
     sender.start()
-    while len(acknowledged) < total // 4:
-        time.sleep(0.01)
+    assert Deadline(60).until(lambda: len(acknowledged) >= total // 4, step=0.01), "the producer stalled"
     scratch_cluster.kill(1)  # SIGKILL, as a crash
     scratch_cluster.start()
     sender.join(300)
@@ -157,8 +157,7 @@ def test_leader_killed_with_replication_keeps_acknowledged_messages(three_nodes,
     leader = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10).topics[topic].partitions[0].leader
     sender = threading.Thread(target=produce)
     sender.start()
-    while len(acknowledged) < total // 4:
-        time.sleep(0.01)
+    assert Deadline(60).until(lambda: len(acknowledged) >= total // 4, step=0.01), "the producer stalled"
     three_nodes.kill(leader)
     sender.join(300)
     new_leader = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10).topics[topic].partitions[0].leader

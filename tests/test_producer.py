@@ -243,3 +243,12 @@ def test_close_keeps_its_deadline_and_may_be_called_twice(kafka, unique):
     producer.produce(f"close-{unique}", "v")
     producer.close()
     producer.close()
+
+
+def test_named_endpoints_win_over_the_environment(kafka, unique, monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")  # the Docker route, pointing elsewhere
+    with SyncProducer(endpoints=[kafka], timeout_s=5) as producer:
+        delivery = producer.produce(f"named-{unique}", "reached the named cluster")
+    assert delivery.offset == 0
+    with pytest.raises(ProduceError, match="No broker at 127.0.0.1:1"):
+        SyncProducer(timeout_s=2).produce(f"named-{unique}", "no endpoints: the variable is the default")

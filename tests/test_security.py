@@ -92,3 +92,20 @@ def test_config_errors_never_echo_a_password(monkeypatch):
     with pytest.raises(ConfigError) as err:
         config.producer.client_settings()
     assert "KAFKA_PASSWORD is not set" in err.value.cause
+
+
+def test_topic_functions_and_the_view_take_a_config_with_credentials(sasl_broker, monkeypatch, unique):
+    from helpers import capture_produced, create_topic
+    from helpers.topic_state import read_topic_state
+
+    monkeypatch.setenv("KAFKA_USERNAME", "learner")
+    monkeypatch.setenv("KAFKA_PASSWORD", __import__("os").environ["CODEALONG_SASL_PASSWORD"])
+    producer = secured(sasl_broker)
+    topic = f"secured-{unique}"
+    create_topic(producer.config, topic, partitions=2)  # the config's endpoints and credentials
+    with capture_produced(topic, producer.config.connection) as captured:
+        producer.produce(topic, "Franz Kafka", key="Metamorphosis")
+    state = read_topic_state(producer.config, topic)
+    producer.close()
+    assert captured.pairs() == [("Metamorphosis", "Franz Kafka")]
+    assert sum(p.next_offset for p in state.partitions) == 1
