@@ -176,3 +176,43 @@ def round_trip(bootstrap: str, text: str) -> None:
     with SyncProducer(endpoints=[bootstrap], timeout_s=20) as producer:
         producer.produce(topic, text, key="Metamorphosis")
     assert [m["value"] for m in read_topic(bootstrap, topic, 1)] == [text]
+
+
+def test_a_mirror_repository_replaces_maven_central(private_cache, tmp_path, monkeypatch):
+    """CODEALONG_MAVEN_REPOSITORY: the jars come from that repository (here a local HTTP server
+    serving a copy of the cache), checked against the same lock file."""
+    import functools
+    import http.server
+    import threading
+
+    served = []
+
+    class Mirror(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # requests are recorded, not printed
+            served.append(self.path)
+
+    handler = functools.partial(Mirror, directory=str(repository_cache(private_cache)))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("CODEALONG_MAVEN_REPOSITORY", f"http://127.0.0.1:{server.server_address[1]}")
+        fresh = tmp_path / "fresh-cache"
+        libs = resolve_jars(VERSION, fresh)
+    finally:
+        server.shutdown()
+    assert len(list(libs.glob("*.jar"))) == len(read_lock(VERSION)["broker"])
+    assert any("kafka-clients" in path for path in served)  # fetched from the mirror, not Maven Central
+
+
+def test_prefetch_fills_the_cache_for_offline_starts(private_cache):
+    from click.testing import CliRunner
+
+    from helpers.cli import main
+
+    result = CliRunner().invoke(main, ["prefetch"])
+    assert result.exit_code == 0, result.output
+    assert (libs_dir(VERSION, private_cache, "kafka-tools") / ".complete").is_file()
+    java = find_java()
+    assert ClassDataArchive(java.path, libs_dir(VERSION, private_cache), private_cache).usable()
+    # Offline from here on: every locked jar is in the cache.
+    assert resolve_jars(VERSION, private_cache, artifact="kafka-tools", offline=True)
