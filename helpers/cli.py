@@ -190,6 +190,23 @@ def run(output, only, folder, extra, cell_timeout):
     click.echo(f"All {len(results)} notebooks ran. Executed copies: {output}/")
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                "help_option_names": []})
+@click.argument("tool")
+@click.pass_context
+def kafka(ctx, tool):
+    """Run one of Kafka's own tools (kafka-topics, kafka-consumer-groups, kafka-get-offsets,
+    kafka-console-producer, kafka-console-consumer, kafka-dump-log, kafka-metadata-quorum)
+    against the current broker, e.g. `codealong kafka kafka-topics --describe --topic our_topic`."""
+    from .kafka_tools import kafka as run_tool
+
+    stdin = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    run = run_tool(tool, *ctx.args, input=stdin)
+    click.echo(run.stdout, nl=False)
+    click.echo(run.stderr, nl=False, err=True)
+    sys.exit(run.returncode)
+
+
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def bench(ctx):

@@ -247,11 +247,12 @@ def _maven_resolution(version: str, artifact: str, work: Path) -> list[LockedJar
     for path in sorted(out.rglob("*.jar")):
         parts = path.relative_to(out).parts  # group/path/artifact/version/artifact-version.jar
         jars.append(LockedJar(".".join(parts[:-3]), parts[-3], parts[-2], sha256_of(path)))
-    if artifact == "kafka_2.13":
-        log4j = [jar for jar in jars if jar.artifact == "log4j-core"]
-        if not log4j:
-            raise BrokerError(f"Kafka {version}'s classpath has no log4j-core jar.", "Use a Kafka 4.x version.")
-        # Kafka brings SLF4J 1.7 but no binding: without log4j-slf4j-impl the broker logs nothing.
+    log4j = [jar for jar in jars if jar.artifact == "log4j-core"]
+    if not log4j:
+        raise BrokerError(f"Kafka {version}'s {artifact} has no log4j-core jar.", "Use a Kafka 4.x version.")
+    if not any(jar.artifact == "log4j-slf4j-impl" for jar in jars):
+        # Kafka brings SLF4J 1.7 but no binding: without log4j-slf4j-impl the broker logs nothing
+        # and every tool prints SLF4J's "no binding" warning.
         binding = LockedJar("org.apache.logging.log4j", "log4j-slf4j-impl", log4j[0].version, "")
         _run_maven(["dependency:copy", f"-Dartifact={binding.coordinate}", f"-DoutputDirectory={folder / 'binding'}"],
                    folder, binding.coordinate)

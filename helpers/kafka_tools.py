@@ -1,0 +1,96 @@
+"""Kafka's own command-line tools, from the same locked jars: what a professional runs to check
+the facts the widgets show.
+
+    print(kafka("kafka-topics", "--describe", "--topic", "another_topic").stdout)
+    codealong kafka kafka-consumer-groups --describe --group example-consumer-group
+
+`--bootstrap-server` is added for the tools that talk to a broker, pointing at the current
+broker (KAFKA_BOOTSTRAP_SERVERS, else the embedded one) unless the arguments name one, and
+that broker is asked first, so a broker that is down is an error with its fix in seconds
+rather than a tool that hangs.
+"""
+from __future__ import annotations
+
+import difflib
+import subprocess
+from dataclasses import dataclass
+from importlib import resources
+
+from . import settings
+from .broker.cluster import probe_metadata
+from .broker.jars import classpath, resolve_jars
+from .broker.prerequisites import check_java
+from .config import as_connection
+from .errors import CodealongError
+
+#: The tool's name (as in Kafka's bin/ folder, without .sh) and the class that runs it.
+TOOLS = {
+    "kafka-topics": "org.apache.kafka.tools.TopicCommand",
+    "kafka-consumer-groups": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+    "kafka-get-offsets": "org.apache.kafka.tools.GetOffsetShell",
+    "kafka-console-producer": "org.apache.kafka.tools.ConsoleProducer",
+    "kafka-console-consumer": "org.apache.kafka.tools.consumer.ConsoleConsumer",
+    "kafka-dump-log": "org.apache.kafka.tools.DumpLogSegments",
+    "kafka-metadata-quorum": "org.apache.kafka.tools.MetadataQuorumCommand",
+}
+OFFLINE_TOOLS = {"kafka-dump-log"}  # reads segment files; no broker involved
+TIMEOUT_S = 120
+
+
+class ToolError(CodealongError):
+    """A tool that cannot run: unknown, no broker, or no answer within its deadline."""
+
+
+@dataclass
+class ToolRun:
+    """What a tool printed and how it ended (Kafka's own words: nothing is rewritten)."""
+    tool: str
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def __str__(self) -> str:
+        return (self.stdout + self.stderr).rstrip()
+
+
+def _tool_class(tool: str) -> str:
+    name = tool.removesuffix(".sh")
+    if name not in TOOLS:
+        close = difflib.get_close_matches(name, TOOLS, n=1)
+        hint = f"Did you mean {close[0]!r}? " if close else ""
+        raise ToolError(f"{tool!r} is not one of the Kafka tools the codealong runs.",
+                        f"{hint}Use one of: {', '.join(TOOLS)}.")
+    return TOOLS[name]
+
+
+def kafka(tool: str, *args: str, where=None, input: str | None = None, timeout: float = TIMEOUT_S) -> ToolRun:
+    """Run one of Kafka's tools with `args` and return what it printed. `where`: a bootstrap
+    string, a Connection or a config (default: KAFKA_BOOTSTRAP_SERVERS, else the embedded broker)."""
+    main_class = _tool_class(tool)
+    name = tool.removesuffix(".sh")
+    args = [str(a) for a in args]
+    if name not in OFFLINE_TOOLS and "--bootstrap-server" not in args:
+        connection = as_connection(where)
+        if connection.security.protocol != "PLAINTEXT":
+            raise ToolError(f"`codealong kafka` does not pass credentials to Kafka's tools yet ({connection.security.protocol}).",
+                            "Run the tool with --command-config and a properties file of your own, kept out of "
+                            "notebooks and version control.")
+        probe_metadata(connection.bootstrap, timeout=5)  # a broker that is down: BrokerUnreachable with its fix
+        args = ["--bootstrap-server", connection.bootstrap, *args]
+    java, _ = check_java()
+    libs = resolve_jars(settings.kafka_version(), settings.cache_dir(), artifact="kafka-tools")
+    log_config = resources.files("helpers.broker").joinpath("resources/tools-log4j2.properties")
+    cmd = [java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", f"-Dlog4j2.configurationFile={log_config}",
+           "-cp", classpath(libs), main_class, *args]
+    try:
+        done = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"{name} did not finish within {timeout:g} s.",
+                        "Give it a bound of its own (for the console consumer: --max-messages or --timeout-ms), "
+                        "or check the broker (`codealong broker status`).") from None
+    return ToolRun(name, args, done.returncode, done.stdout, done.stderr)
