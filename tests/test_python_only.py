@@ -216,3 +216,17 @@ def test_prefetch_fills_the_cache_for_offline_starts(private_cache):
     assert ClassDataArchive(java.path, libs_dir(VERSION, private_cache), private_cache).usable()
     # Offline from here on: every locked jar is in the cache.
     assert resolve_jars(VERSION, private_cache, artifact="kafka-tools", offline=True)
+
+
+def test_a_start_that_fails_for_another_reason_keeps_the_archive(private_cache, tmp_path, monkeypatch):
+    monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path / "state"))
+    archive = ClassDataArchive(find_java().path, libs_dir(VERSION, private_cache), private_cache)
+    cluster = LocalCluster(port=free_ports(2))
+    cluster.start()
+    cluster.stop()
+    assert archive.usable()
+    meta = cluster.node_dir(1) / "data" / "meta.properties"
+    meta.write_text(meta.read_text().replace("node.id=1", "node.id=7"))  # the data is at fault, not the archive
+    with pytest.raises(BrokerError, match="exited during start-up"):
+        cluster.start()
+    assert archive.usable()

@@ -55,12 +55,12 @@ class ClassDataArchive:
         except (OSError, ValueError):
             return False
 
-    def launch_options(self, node_dir: Path) -> list[str]:
+    def launch_options(self, node_dir: Path, use_archive: bool = True) -> list[str]:
         """JVM options for a node: use the archive, or record the classes for building one."""
         if not self.enabled():
             return []
         if self.usable():
-            return [f"-XX:SharedArchiveFile={self.archive}", "-Xshare:auto"]
+            return [f"-XX:SharedArchiveFile={self.archive}", "-Xshare:auto"] if use_archive else ["-Xshare:off"]
         if self.archive.exists() or self._built.exists():
             log.warning("The class-data archive %s changed since it was built; it is discarded and rebuilt "
                         "after the next clean stop (this start is slower, nothing else changes).", self.archive)

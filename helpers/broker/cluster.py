@@ -379,13 +379,17 @@ class LocalCluster:
             archive = ClassDataArchive(java, libs, settings.cache_dir())
             try:
                 self._launch_and_wait(to_start, java, libs, archive, timeout, bar.refresh)
-            except BrokerError:
+            except BrokerError as failure:
                 if not archive.usable():
                     raise
-                log.warning("Kafka did not start with the class-data archive %s; it is discarded, and Kafka "
-                            "starts without it.", archive.archive)
+                # Was it the archive? Only a start that succeeds without it says so.
+                try:
+                    self._launch_and_wait(to_start, java, libs, archive, timeout, bar.refresh, use_archive=False)
+                except BrokerError:
+                    raise failure from None
+                log.warning("Kafka did not start with the class-data archive %s, and did without it: the "
+                            "archive is discarded and rebuilt after the next clean stop.", archive.archive)
                 archive.discard()
-                self._launch_and_wait(to_start, java, libs, archive, timeout, bar.refresh)
             phases["start"] = time.monotonic() - began
             bar.set_postfix_str("ready")
             bar.update()
@@ -393,11 +397,11 @@ class LocalCluster:
         return StartReport(self.bootstrap, reused=False, phases=phases)
 
     def _launch_and_wait(self, nodes: list[int], java: str, libs: Path, archive: ClassDataArchive,
-                         timeout: float, tick) -> None:
+                         timeout: float, tick, use_archive: bool = True) -> None:
         launched: dict[int, psutil.Process] = {}
         try:
             for n in nodes:
-                launched[n] = self._launch(n, java, libs, archive.launch_options(self.node_dir(n)))
+                launched[n] = self._launch(n, java, libs, archive.launch_options(self.node_dir(n), use_archive))
             self._wait_ready(nodes, launched, timeout, tick=tick)
         except BaseException:  # a failure or Ctrl-C: stop what THIS call launched, nothing else
             self._stop_nodes(list(launched), timeout=10, clean=False)
