@@ -359,7 +359,8 @@ class ConsumerWorker:
             raise KafkaException(err)
         if err.code() != KafkaError._PARTITION_EOF and err.str() not in self._reported_client_errors:
             self._reported_client_errors.add(err.str())
-            fix = (" Create the topic first (consumers do not create topics)."
+            fix = (" Create the topic first (this client's consumers do not create topics: librdkafka's "
+                   "allow.auto.create.topics is false)."
                    if err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART else "")
             self._report(CodealongError(err.str(), fix.strip() or "See the broker log."), "subscription")
         return True

@@ -22,13 +22,25 @@ class Delivery(NamedTuple):
 
 
 class ProduceError(CodealongError):
-    """The broker did not accept a message. ``code`` is Kafka's error name
-    (e.g. "TOPIC_EXCEPTION"); ``delivered`` lists what was written before the failure."""
+    """A message was not accepted. ``code`` is the error's name (Kafka's, e.g. "TOPIC_EXCEPTION",
+    or the helpers' diagnosis, e.g. "LEADER_NOT_AVAILABLE" for a time-out with no leader);
+    ``reported`` is what the client itself reported, verbatim ("Local: Message timed out
+    (_MSG_TIMED_OUT)"), and ``side`` who produced that: "client" or "broker". ``delivered``
+    lists what was written before the failure."""
 
-    def __init__(self, cause: str, fix: str, code: str | None = None, delivered: Iterable[Delivery] = ()):
+    def __init__(self, cause: str, fix: str, code: str | None = None, delivered: Iterable[Delivery] = (),
+                 reported: KafkaError | None = None, side: str | None = None):
         super().__init__(cause, fix)
         self.code = code
         self.delivered = list(delivered)
+        self.reported = f"{reported.str()} ({reported.name()})" if reported is not None else ""
+        self.side = side or (side_of(reported) if reported is not None else "client")
+
+
+def side_of(err: KafkaError) -> str:
+    """Who produced an error: librdkafka marks the broker's answers "Broker: ..." and its own
+    "Local: ..." (a produce() that raises at once is always the client's, see produce_error)."""
+    return "broker" if err.str().startswith("Broker:") else "client"
 
 
 FIXES = {
@@ -54,11 +66,14 @@ RETRIABLE_METADATA = {"UNKNOWN_TOPIC_OR_PART", "LEADER_NOT_AVAILABLE", "_TRANSPO
 _DOWN = (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT)
 
 
-def produce_error(err: KafkaError, where: str, delivered=(), extra: str = "") -> ProduceError:
-    """A ProduceError for a Kafka error code, with the fix known for it."""
-    return ProduceError(f"Kafka refused {where}: {err.name()} ({err.str()}){extra}.",
+def produce_error(err: KafkaError, where: str, delivered=(), extra: str = "", refused_locally: bool = False) -> ProduceError:
+    """A ProduceError for a Kafka error code, with the fix known for it. `refused_locally`: the
+    client refused the message before sending it (produce() raised), whatever the code's text says."""
+    who = "The client refused" if refused_locally else "Kafka refused"
+    return ProduceError(f"{who} {where}: {err.name()} ({err.str()}){extra}.",
                         FIXES.get(err.name(), "See the broker's log (`codealong broker logs`)."),
-                        code=err.name(), delivered=delivered)
+                        code=err.name(), delivered=delivered, reported=err,
+                        side="client" if refused_locally else None)
 
 
 def _first(errors: list[KafkaError], *codes: int) -> KafkaError | None:
@@ -67,11 +82,12 @@ def _first(errors: list[KafkaError], *codes: int) -> KafkaError | None:
 
 def explain_unreachable(servers: str, topic: str, err: KafkaError, client_errors: list[KafkaError]) -> ProduceError:
     """No metadata answer for `topic`: refused credentials, or no broker at all."""
-    if _first(client_errors, KafkaError._AUTHENTICATION):
+    refused = _first(client_errors, KafkaError._AUTHENTICATION)
+    if refused is not None:
         return ProduceError(f"The broker at {servers} refused the credentials (SASL authentication failed).",
-                            FIXES["_AUTHENTICATION"], code="_AUTHENTICATION")
+                            FIXES["_AUTHENTICATION"], code="_AUTHENTICATION", reported=refused, side="broker")
     return ProduceError(f"No broker at {servers} answered a metadata request for {topic!r} ({err.str()}).",
-                        FIXES["_TRANSPORT"], code=err.name())
+                        FIXES["_TRANSPORT"], code=err.name(), reported=err)
 
 
 def explain_timeout(*, topic: str, timeout_s: float, servers: str, client_errors: list[KafkaError],
@@ -82,6 +98,9 @@ def explain_timeout(*, topic: str, timeout_s: float, servers: str, client_errors
     `failure` is a delivery report's error (usually _MSG_TIMED_OUT) or None when the deadline
     came first; `missing` counts messages with no report at all; `leaderless` lists partitions
     the metadata showed without a leader."""
+    # What the client itself reported: the delivery report's time-out (or, when the call's own
+    # deadline came first, nothing yet). The codes below are the helpers' diagnosis of it.
+    timed_out = failure
     unresolved = _first(client_errors, KafkaError._RESOLVE)
     if unresolved is not None:
         name = unresolved.str().split("Failed to resolve '")[-1].split("'")[0]
@@ -90,21 +109,23 @@ def explain_timeout(*, topic: str, timeout_s: float, servers: str, client_errors
             f"cannot resolve, so the message was not acknowledged within {timeout_s:g} s.",
             "Make the broker advertise an address clients can reach: with Docker, a second listener "
             "advertised as localhost:29092 (see docker-compose.yml) and KAFKA_BOOTSTRAP_SERVERS=localhost:29092.",
-            code="_RESOLVE", delivered=delivered)
+            code="_RESOLVE", delivered=delivered, reported=timed_out)
     if leaderless:
         return ProduceError(f"The message to {topic!r} timed out after {timeout_s:g} s: partition "
                             f"{leaderless[0]} has no leader (LEADER_NOT_AVAILABLE).",
-                            FIXES["LEADER_NOT_AVAILABLE"], code="LEADER_NOT_AVAILABLE", delivered=delivered)
+                            FIXES["LEADER_NOT_AVAILABLE"], code="LEADER_NOT_AVAILABLE", delivered=delivered,
+                            reported=timed_out)
     if _first(client_errors, KafkaError._AUTHENTICATION):
         return ProduceError(f"The broker at {servers} refused the credentials (SASL authentication failed).",
-                            FIXES["_AUTHENTICATION"], code="_AUTHENTICATION", delivered=delivered)
+                            FIXES["_AUTHENTICATION"], code="_AUTHENTICATION", delivered=delivered,
+                            reported=timed_out)
     down = [e for e in client_errors if e.code() in _DOWN]
     if down:
         return ProduceError(f"No broker at {servers} acknowledged the message within "
                             f"{timeout_s:g} s ({down[-1].str()}).", FIXES["_TRANSPORT"],
-                            code="_MSG_TIMED_OUT", delivered=delivered)
+                            code="_MSG_TIMED_OUT", delivered=delivered, reported=timed_out)
     if failure is not None:
         return produce_error(failure, f"a message to {topic!r}", delivered, extra=f" after {timeout_s:g} s")
     return ProduceError(f"{missing} message(s) to {topic!r} were not acknowledged within {timeout_s:g} s "
                         "(they may still be written).", FIXES["_MSG_TIMED_OUT"], code="_MSG_TIMED_OUT",
-                        delivered=delivered)
+                        delivered=delivered, side="client")

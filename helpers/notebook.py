@@ -85,6 +85,16 @@ def docker_engine(timeout: float = 5.0) -> str | None:
     return probe.stdout.strip() if probe.returncode == 0 and probe.stdout.strip() else None
 
 
+def describe_error(err: CodealongError) -> str:
+    """An error as a learner would search for it: first what the client or the broker itself
+    reported (labelled with the side that produced it), then the helpers' diagnosis and fix."""
+    reported = getattr(err, "reported", "")
+    lines = [f"[{err.side}] {reported}"] if reported else []
+    code = getattr(err, "code", None)
+    lines.append(f"helpers' diagnosis{f' [{code}]' if code else ''}: {err}")
+    return "\n".join(lines)
+
+
 # ---- pictures ------------------------------------------------------------------------------
 def draw_partitions(topic: str, partitions: dict[int, list[str]], cell: int = 15) -> str:
     """A topic as rows of numbered slots: one row per partition, one slot per offset."""

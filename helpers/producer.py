@@ -38,6 +38,8 @@ __all__ = ["Delivery", "MessageTypeError", "ProduceError", "SyncProducer"]
 PARTITION_COUNT_TTL_S = 30.0
 #: What a send may spend explaining a timeout (one quick metadata request), beyond its deadline.
 DIAGNOSIS_S = 0.5
+#: How long past the deadline a call waits for the client's own time-out reports (due then too).
+REPORT_GRACE_S = 0.25
 _PAYLOAD_TYPES = {str, bytes, type(None)}
 _CLIENT_CHOOSES = -1  # librdkafka's "unassigned partition": its own partitioner picks one
 _NO_HEADERS: dict = {}
@@ -230,9 +232,9 @@ class SyncProducer:
                 produce(*args, **extra)
             except BufferError:  # the local queue is full: let deliveries drain, then retry
                 self._produce_when_room(deadline, *args, **extra)
-            except KafkaException as err:
-                raise produce_error(err.args[0], f"a message to {topic!r}",
-                                    delivered=self._delivered(batch, reports)) from None
+            except KafkaException as err:  # produce() raised: the client refused it before sending
+                raise produce_error(err.args[0], f"a message to {topic!r}", delivered=self._delivered(batch, reports),
+                                    refused_locally=True) from None
 
     def _produce_when_room(self, deadline: Deadline, *args, **kwargs) -> None:
         while deadline.wait(0):
@@ -245,12 +247,13 @@ class SyncProducer:
                            code="_QUEUE_FULL")
 
     def _await(self, reports: list, deadline: Deadline) -> None:
-        """Serve delivery reports until every message has one or the deadline passes."""
+        """Serve delivery reports until every message has one or the deadline passes. The client's
+        own time-out reports are due at that same moment: a short grace lets them say so."""
         flush = self._producer.flush
         while not deadline.expired():
             if flush(min(0.5, deadline.remaining())) == 0 and None not in reports:
                 return
-        self._producer.poll(0)  # reports that arrived exactly at the deadline
+        flush(REPORT_GRACE_S)
 
     @staticmethod
     def _delivered(batch: list, reports: list) -> list[Delivery]:

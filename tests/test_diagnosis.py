@@ -50,3 +50,26 @@ def test_known_broker_errors_get_their_fix():
     assert err.code == "MSG_SIZE_TOO_LARGE" and "max.message.bytes" in err.fix
     unknown = produce_error(error(KafkaError.INVALID_REQUEST, "Broker: Invalid request"), "a message to 't'")
     assert "codealong broker logs" in unknown.fix
+
+
+def test_what_the_client_reported_is_kept_apart_from_the_diagnosis():
+    timed_out = error(KafkaError._MSG_TIMED_OUT, "Local: Message timed out")
+    err = explain_timeout(**{**FACTS, "leaderless": [0], "failure": timed_out})
+    assert err.code == "LEADER_NOT_AVAILABLE"  # the helpers' diagnosis ...
+    assert err.reported == "Local: Message timed out (_MSG_TIMED_OUT)" and err.side == "client"  # ... of this
+    refused = produce_error(error(KafkaError.TOPIC_EXCEPTION, "Broker: Invalid topic"), "a message to 't'")
+    assert refused.side == "broker" and refused.reported == "Broker: Invalid topic (TOPIC_EXCEPTION)"
+    local = produce_error(error(KafkaError.MSG_SIZE_TOO_LARGE, "Broker: Message size too large"), "a message",
+                          refused_locally=True)
+    assert local.side == "client" and local.cause.startswith("The client refused")
+
+
+def test_describe_error_puts_the_clients_words_first():
+    from helpers.notebook import describe_error
+
+    err = explain_timeout(**{**FACTS, "leaderless": [0], "failure": error(KafkaError._MSG_TIMED_OUT,
+                                                                           "Local: Message timed out")})
+    lines = describe_error(err).splitlines()
+    assert lines[0] == "[client] Local: Message timed out (_MSG_TIMED_OUT)"
+    assert lines[1].startswith("helpers' diagnosis [LEADER_NOT_AVAILABLE]: The message to 'our_topic' timed out")
+    assert lines[-1].startswith("Fix: Wait and retry")

@@ -21,7 +21,7 @@ def code_cells(path):
 
 
 def test_the_seed_is_covered_chapter_by_chapter():
-    assert [p.name[:2] for p in PATHS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
+    assert [p.name[:2] for p in PATHS] == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
@@ -65,13 +65,18 @@ def outputs_text(path) -> str:
     return json.dumps([o for c in code_cells(path) for o in c.outputs])
 
 
-def test_troubleshooting_shows_the_brokers_real_errors():
-    text = outputs_text(NOTEBOOKS / "08_troubleshooting.ipynb")
+def test_troubleshooting_shows_the_real_errors_labelled_by_side():
+    text = outputs_text(NOTEBOOKS / "08_troubleshooting.ipynb") + outputs_text(NOTEBOOKS / "09_more_errors.ipynb")
     for evidence in ["Broker: Unknown topic or partition", "LEADER_NOT_AVAILABLE", "Broker: Leader not available",
-                     "TOPIC_EXCEPTION (Broker: Invalid topic)", "Failed to resolve 'kafka:19592'",
+                     "[client] Local: Message timed out (_MSG_TIMED_OUT)",
+                     "helpers' diagnosis [LEADER_NOT_AVAILABLE]",
+                     "[broker] Broker: Invalid topic (TOPIC_EXCEPTION)", "Failed to resolve 'kafka:19592'",
                      "Producer terminating with 1 message", "messages in flush_topic: 0",
+                     "[client] the delivery report: Local: Message timed out (_MSG_TIMED_OUT)",
                      "No broker at 127.0.0.1:19999", "waited more than 5 s for its partition: True",
-                     "a bytes-like object is required, not 'dict'", "MSG_SIZE_TOO_LARGE",
+                     "[client] confluent-kafka: a bytes-like object is required, not 'dict'",
+                     "[client] Unable to produce message: Broker: Message size too large (MSG_SIZE_TOO_LARGE)",
+                     "[broker] Broker: Message size too large (MSG_SIZE_TOO_LARGE)",
                      "Subscribed topic not available: no_such_topic"]:
         assert evidence in text, evidence
 

@@ -109,7 +109,17 @@ def test_an_oversize_message_is_refused_and_earlier_ones_are_kept(producer, kafk
     with pytest.raises(ProduceError) as err:
         producer.produce_sync(topic, "big", "x" * 2_000_000)
     assert err.value.code == "MSG_SIZE_TOO_LARGE" and "max.message.bytes" in err.value.fix
+    assert err.value.side == "client" and err.value.cause.startswith("The client refused")  # before sending
     assert [m["value"] for m in read_topic(kafka, topic, 1)] == ["kept"]
+
+
+def test_with_the_clients_limit_raised_the_broker_refuses_the_oversize_message(kafka, unique):
+    topic = f"big-{unique}"
+    create_topic(kafka, topic)  # the topic keeps its 1 MB max.message.bytes
+    with SyncProducer(endpoints=[kafka], client_settings={"message.max.bytes": 3_000_000}) as producer:
+        with pytest.raises(ProduceError) as err:
+            producer.produce(topic, "x" * 2_000_000, key="scan")
+    assert err.value.side == "broker" and err.value.reported == "Broker: Message size too large (MSG_SIZE_TOO_LARGE)"
 
 
 def test_an_unreachable_broker_fails_within_the_deadline():
