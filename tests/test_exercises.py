@@ -1,0 +1,153 @@
+"""Every exercise check, on a wrong attempt and on a right one, against the real broker: a check
+can fail, says why with a hint, and never raises."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import OK, ConsumerConfig, ConsumerWorker, SyncProducer, create_topic
+from helpers import exercises as ex
+from helpers.exercises import MISSING, answer
+
+
+def passes(result) -> bool:
+    text = str(result)
+    assert text.startswith("✓" if result.passed else "✗") and (result.passed or "Hint:" in text), text
+    return result.passed
+
+
+@pytest.fixture
+def send(kafka):
+    producer = SyncProducer(endpoints=[kafka], client_settings={"message.max.bytes": 3_000_000})
+    yield lambda topic, *pairs, **kw: producer.produce_batch(topic, list(pairs), **kw)
+    producer.close()
+
+
+def test_answer_reads_the_callers_names():
+    defined_here = 42  # noqa: F841 (a local: not a global, so not an answer)
+    assert answer("no_such_name_anywhere") is MISSING
+    assert answer("pytest") is pytest
+
+
+def test_1_1_and_1_2_topic_and_keys(kafka, unique, send):
+    topic = f"ex1-{unique}"
+    assert not passes(ex.topic_with_partitions(kafka, topic, 3))  # not there
+    create_topic(kafka, topic, partitions=2)
+    wrong = ex.topic_with_partitions(kafka, topic, 3)
+    assert not passes(wrong) and "2 partition(s), not 3" in wrong.message
+    spread = f"ex1b-{unique}"
+    create_topic(kafka, spread, partitions=3)
+    send(spread, ("Kafka", "a"), ("Kafka", "b"), partition=0)
+    send(spread, ("Kafka", "c"), partition=1)
+    assert "spread over partitions [0, 1]" in ex.same_key_same_partition(kafka, spread, "Kafka").message
+    right = f"ex1c-{unique}"
+    create_topic(kafka, right, partitions=3)
+    assert not passes(ex.same_key_same_partition(kafka, right, "Kafka"))
+    send(right, ("Kafka", "a"), ("Kafka", "b"), ("Kafka", "c"))
+    assert passes(ex.topic_with_partitions(kafka, right, 3)) and passes(ex.same_key_same_partition(kafka, right, "Kafka"))
+
+
+def test_2_1_and_2_2_cluster_facts(kafka):
+    assert not passes(ex.broker_count(kafka, MISSING)) and not passes(ex.broker_count(kafka, 3))
+    assert passes(ex.broker_count(kafka, 1))
+    assert not passes(ex.controller_id(kafka, MISSING)) and not passes(ex.controller_id(kafka, "1"))
+    assert passes(ex.controller_id(kafka, 1))
+
+
+def test_3_1_and_3_2_config_and_plain_send(kafka, unique, send):
+    broken = {"producer": {"endpoint": ["127.0.0.1:9092"], "topic": ["our_topic"]}}
+    wrong = ex.fixed_producer_config(broken)
+    assert not passes(wrong) and "Unknown key 'endpoint'" in wrong.message
+    assert not passes(ex.fixed_producer_config({"producer": {"endpoints": ["127.0.0.1:9092"]}}))
+    assert passes(ex.fixed_producer_config({"producer": {"endpoints": ["127.0.0.1:9092"], "topics": ["our_topic"]}}))
+    topic = f"ex3-{unique}"
+    assert not passes(ex.plain_send(kafka, topic, "Amerika", "1927", 0))
+    send(topic, ("Amerika", "1927"))
+    assert not passes(ex.plain_send(kafka, topic, "Amerika", "1927", MISSING))
+    assert passes(ex.plain_send(kafka, topic, "Amerika", "1927", 0))
+
+
+def test_4_1_and_4_2_handler_and_group(kafka, unique, send):
+    assert not passes(ex.keyed_only_handler(MISSING))
+    assert not passes(ex.keyed_only_handler(lambda message: OK))  # confirms everything
+
+    def keyed_only(message):
+        if message["key"] is None:
+            raise ValueError("a message without a key")
+        return OK
+    assert passes(ex.keyed_only_handler(keyed_only))
+    topic, group = f"ex4-{unique}", f"ex4-{unique}"
+    send(topic, ("k", "1"), ("k", "2"))
+    assert not passes(ex.group_read_from_start(kafka, group, topic))
+    late = ConsumerConfig(endpoints=(kafka,), topics=(topic,), consumer_group=f"{group}-late")
+    with ConsumerWorker(late, lambda message: OK) as worker:
+        worker.wait_for_assignment()
+    assert not passes(ex.group_read_from_start(kafka, f"{group}-late", topic))  # "latest": commits nothing old
+    early = ConsumerConfig(endpoints=(kafka,), topics=(topic,), consumer_group=group, start_with_earliest_message=True)
+    with ConsumerWorker(early, lambda message: OK) as worker:
+        assert len(worker.wait_for(2, timeout=15)) == 2
+    assert passes(ex.group_read_from_start(kafka, group, topic))
+
+
+def test_5_1_and_5_2_send_and_read(kafka, unique, send):
+    topic = f"ex5-{unique}"
+    assert not passes(ex.message_in_topic(kafka, topic, "The Trial", "Franz Kafka"))
+    send(topic, ("Metamorphosis", "Franz Kafka"), ("The Trial", "Franz Kafka"))
+    assert passes(ex.message_in_topic(kafka, topic, "The Trial", "Franz Kafka"))
+    assert not passes(ex.first_key(kafka, topic, "The Trial")) and not passes(ex.first_key(kafka, topic, MISSING))
+    assert passes(ex.first_key(kafka, topic, b"Metamorphosis"))
+
+
+def test_6_1_and_6_2_clicks_and_totals(kafka, unique, send):
+    topic = f"ex6-{unique}"
+    send(topic, *[("clicks", str(i)) for i in range(4)])
+    assert not passes(ex.keyed_sends(kafka, topic, "clicks"))
+    send(topic, ("clicks", "5"))
+    assert passes(ex.keyed_sends(kafka, topic, "clicks"))
+    assert not passes(ex.message_total(kafka, topic, 4)) and passes(ex.message_total(kafka, topic, 5))
+
+
+def test_7_1_and_7_2_config_and_environments():
+    good = {"producer": {"endpoints": ["pkc.example:9092"]},
+            "security": {"protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512", "username_env": "MY_USER",
+                         "password_env": "MY_PASS"}}
+    assert passes(ex.scram_config(good, "MY_USER", "MY_PASS"))
+    plain = {**good, "security": {**good["security"], "sasl_mechanism": "PLAIN"}}
+    assert not passes(ex.scram_config(plain, "MY_USER", "MY_PASS"))
+    leaked = {**good, "producer": {**good["producer"], "password": "hunter2"}}
+    assert not passes(ex.scram_config(leaked, "MY_USER", "MY_PASS"))
+    assert not passes(ex.dev_workers(["consumer", "audit"], ["audit", "consumer"]))
+    assert passes(ex.dev_workers(["audit", "consumer"], ["audit", "consumer"]))
+
+
+def test_8_1_and_8_2_names_and_the_silent_consumer(kafka, unique, send):
+    assert not passes(ex.valid_name_used(kafka, "my topic!"))
+    name = f"my_topic_{unique}"
+    assert not passes(ex.valid_name_used(kafka, name))  # valid, but nothing sent yet
+    send(name, ("k", "v"))
+    assert passes(ex.valid_name_used(kafka, name))
+    late = ConsumerConfig(endpoints=(kafka,), topics=(name,), consumer_group=f"late-{unique}")
+    result = ex.sees_old_message(kafka, late, name)
+    assert not passes(result) and "received nothing" in result.message
+    early = ConsumerConfig(endpoints=(kafka,), topics=(name,), consumer_group=f"early-{unique}",
+                           start_with_earliest_message=True)
+    assert passes(ex.sees_old_message(kafka, early, name))
+
+
+def test_9_1_and_9_2_json_and_large_messages(kafka, unique, send):
+    topic = f"ex9-{unique}"
+    send(topic, ("book", "{'title': 'not JSON'}"))
+    assert not passes(ex.json_message(kafka, topic, "title"))
+    send(topic, ("book", json.dumps({"title": "Metamorphosis"})))
+    assert passes(ex.json_message(kafka, topic, "title"))
+    roomy = f"ex9b-{unique}"
+    create_topic(kafka, roomy, config={"max.message.bytes": "2000000"})
+    assert not passes(ex.large_message(kafka, roomy, 1_500_000))
+    send(roomy, ("scan", "x" * 1_600_000))
+    assert passes(ex.large_message(kafka, roomy, 1_500_000))
+
+
+def test_a_broker_that_is_down_is_a_not_yet_not_a_crash():
+    result = ex.topic_with_partitions("127.0.0.1:1", "anything", 3)
+    assert not result.passed and "could not finish" in result.message
