@@ -161,14 +161,18 @@ def doctor():
 @click.option("-p", "--parameter", "extra", type=(str, str), multiple=True,
               help="A notebook parameter, e.g. -p TIMEOUT_S 30 (values are read as Python literals).")
 @click.option("--cell-timeout", type=float, default=None, help="Seconds a cell may run (default 300).")
-def run(output, only, folder, extra, cell_timeout):
+@click.option("--learner", is_flag=True, help="Run the learner edition (your notebooks) and count the checks "
+                                              "you have passed, instead of the solved edition.")
+def run(output, only, folder, extra, cell_timeout, learner):
     """Run the codealong end to end: every notebook, in order, on a real broker."""
     import ast
 
     from .broker import ensure_broker
     from .runner import CELL_TIMEOUT_S, NOTEBOOKS, find_notebooks, run_notebooks, summary
 
-    notebooks = find_notebooks(folder or NOTEBOOKS, only)
+    notebooks = find_notebooks(folder or NOTEBOOKS, only, edition="learner" if learner else "solved")
+    if not notebooks and folder and not learner:  # a folder of plain numbered notebooks, without editions
+        notebooks = find_notebooks(folder, only, edition="learner")
     if not notebooks:
         raise CodealongError(f"No numbered notebooks (NN_name.ipynb) matching {only!r} in {folder or NOTEBOOKS}.",
                              "Check --notebooks and --only.")
@@ -188,6 +192,25 @@ def run(output, only, folder, extra, cell_timeout):
                     fg="red", err=True)
         sys.exit(1)
     click.echo(f"All {len(results)} notebooks ran. Executed copies: {output}/")
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Only check that every learner edition is up to date (exit 1 if not).")
+def editions(check):
+    """Make the learner edition of every chapter (NN_name.ipynb) from its solved edition
+    (.NN_name.ipynb): solutions become stubs, their outputs and the checks' are cleared."""
+    from .editions import out_of_date, write_learner_editions
+    from .runner import NOTEBOOKS
+
+    if check:
+        stale = out_of_date(NOTEBOOKS)
+        if stale:
+            raise CodealongError(f"Out of date: {', '.join(p.name for p in stale)}.",
+                                 "Run `codealong editions` and commit the learner editions.")
+        click.echo("Every learner edition is up to date.")
+        return
+    written = write_learner_editions(NOTEBOOKS)
+    click.echo(f"Wrote {len(written)} learner edition(s)." + "".join(f"\n  {p.name}" for p in written))
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,

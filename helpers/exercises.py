@@ -114,6 +114,11 @@ def _messages(where, topic: str, limit: int = 1000, timeout: float = 10) -> list
     return got
 
 
+def _has_key(data, names) -> bool:
+    """Whether a nested dict has any of these keys, at any depth."""
+    return isinstance(data, dict) and any(k in names or _has_key(v, names) for k, v in data.items())
+
+
 def _text(data) -> str | None:
     return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
 
@@ -296,7 +301,7 @@ def scram_config(data, username_env: str, password_env: str) -> CheckResult:
 
     if data is MISSING:
         return _not_yet("7.1", "cloud_config is not set yet.", "Write the dict as in the example above.")
-    if "password" in json.dumps(data, default=str).lower().replace("password_env", ""):
+    if _has_key(data, ("password", "sasl_password")):
         return _not_yet("7.1", "The config holds a password.", "Name the variables that hold the credentials instead.")
     security = parse_config(data).producer.security
     wanted = ("SASL_SSL", "SCRAM-SHA-512", username_env, password_env)

@@ -23,11 +23,35 @@ class NotebookRun:
     ok: bool
     seconds: float
     problem: str = ""
+    headline: str = ""                      # the last line of the cell tagged "headline"
+    checks: tuple[int, int] | None = None   # exercise checks done, out of how many
 
 
-def find_notebooks(folder: Path = NOTEBOOKS, only: str = "") -> list[Path]:
-    """The numbered notebooks of a folder, in order; `only` keeps names containing it."""
-    return [p for p in sorted(folder.glob("[0-9][0-9]_*.ipynb")) if only in p.name]
+def find_notebooks(folder: Path = NOTEBOOKS, only: str = "", edition: str = "solved") -> list[Path]:
+    """The numbered notebooks of a folder, in order: the solved edition (.NN_name.ipynb) or the
+    learner's (NN_name.ipynb); `only` keeps names containing it."""
+    pattern = ".[0-9][0-9]_*.ipynb" if edition == "solved" else "[0-9][0-9]_*.ipynb"
+    return [p for p in sorted(folder.glob(pattern)) if only in p.name]
+
+
+def _outputs(cell) -> list[str]:
+    """The text a cell showed: what it printed, and its value (a check's verdict is its value)."""
+    text = "".join(o.get("text", "") if o.get("output_type") == "stream" else o.get("data", {}).get("text/plain", "")
+                   for o in cell.get("outputs", []))
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def read_results(executed: Path) -> tuple[str, tuple[int, int] | None]:
+    """The headline and the exercise checks (done, total) of an executed notebook."""
+    try:
+        cells = nbformat.read(executed, as_version=4).cells
+    except (OSError, ValueError):
+        return "", None
+    headline = next((_outputs(c)[-1] for c in cells if "headline" in c.metadata.get("tags", []) and _outputs(c)), "")
+    verdicts = [line for c in cells if "exercise-check" in c.metadata.get("tags", []) for line in _outputs(c)
+                if line.startswith(("✓", "✗"))]
+    checks = (sum(line.startswith("✓") for line in verdicts), len(verdicts)) if verdicts else None
+    return headline, checks
 
 
 def _last_started_cell(executed: Path) -> str:
@@ -51,28 +75,30 @@ def run_notebooks(notebooks: list[Path], output: Path, parameters: dict,
     results = []
     bar = tqdm(notebooks, unit="notebook", leave=False)
     for path in bar:
-        bar.set_description(path.stem)
+        name = path.name.lstrip(".")
+        bar.set_description(name)
         began = time.monotonic()
         try:
-            papermill.execute_notebook(str(path), str(output / path.name), parameters=parameters,
+            papermill.execute_notebook(str(path), str(output / name), parameters=parameters,
                                        kernel_name="python3", cwd=str(path.parent), progress_bar=False,
                                        execution_timeout=cell_timeout, log_output=False)
-            results.append(NotebookRun(path.name, True, time.monotonic() - began))
+            results.append(NotebookRun(name, True, time.monotonic() - began, "", *read_results(output / name)))
         except PapermillExecutionError as err:
-            results.append(NotebookRun(path.name, False, time.monotonic() - began,
+            results.append(NotebookRun(name, False, time.monotonic() - began,
                                        f"cell {err.exec_count} raised {err.ename}: {err.evalue}"[:300]))
         except (CellTimeoutError, DeadKernelError) as err:
             what = (f"timed out after {cell_timeout:g} s" if isinstance(err, CellTimeoutError)
                     else "stopped: the kernel died")
-            results.append(NotebookRun(path.name, False, time.monotonic() - began,
-                                       f"cell {_last_started_cell(output / path.name)} {what}"))
+            results.append(NotebookRun(name, False, time.monotonic() - began,
+                                       f"cell {_last_started_cell(output / name)} {what}"))
     return results
 
 
 def summary(results: list[NotebookRun]) -> str:
     width = max([len(r.notebook) for r in results] + [8])
-    lines = [f"{'notebook':<{width}}  status  seconds"]
+    lines = [f"{'notebook':<{width}}  status  seconds  checks  result"]
     for r in results:
-        lines.append(f"{r.notebook:<{width}}  {'ok' if r.ok else 'FAILED':<6}  {r.seconds:7.1f}"
-                     + (f"  {r.problem}" if r.problem else ""))
+        checks = f"{r.checks[0]}/{r.checks[1]}" if r.checks else "-"
+        lines.append(f"{r.notebook:<{width}}  {'ok' if r.ok else 'FAILED':<6}  {r.seconds:7.1f}  {checks:>6}  "
+                     + (r.problem or r.headline))
     return "\n".join(lines)

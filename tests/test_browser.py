@@ -43,7 +43,7 @@ def jupyterlab(kafka, tmp_path):
     """JupyterLab serving a copy of the playground (the browser saves what it runs), on
     loopback, with a random token; its kernels use the session broker."""
     (tmp_path / "lab").mkdir()
-    shutil.copy(NOTEBOOKS / "06_playground.ipynb", tmp_path / "lab")
+    shutil.copy(NOTEBOOKS / ".06_playground.ipynb", tmp_path / "lab" / "06_playground.ipynb")  # the solved edition
     # No "get Jupyter news?" prompt over the screenshot (it would also try to reach the internet).
     notification = tmp_path / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)

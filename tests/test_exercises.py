@@ -110,13 +110,13 @@ def test_6_1_and_6_2_clicks_and_totals(kafka, unique, send):
 
 def test_7_1_and_7_2_config_and_environments():
     good = {"producer": {"endpoints": ["pkc.example:9092"]},
-            "security": {"protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512", "username_env": "MY_USER",
-                         "password_env": "MY_PASS"}}
-    assert passes(ex.scram_config(good, "MY_USER", "MY_PASS"))
+            "security": {"protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512", "username_env": "MY_KAFKA_USER",
+                         "password_env": "MY_KAFKA_PASSWORD"}}  # a variable's NAME may say password
+    assert passes(ex.scram_config(good, "MY_KAFKA_USER", "MY_KAFKA_PASSWORD"))
     plain = {**good, "security": {**good["security"], "sasl_mechanism": "PLAIN"}}
-    assert not passes(ex.scram_config(plain, "MY_USER", "MY_PASS"))
+    assert not passes(ex.scram_config(plain, "MY_KAFKA_USER", "MY_KAFKA_PASSWORD"))
     leaked = {**good, "producer": {**good["producer"], "password": "hunter2"}}
-    assert not passes(ex.scram_config(leaked, "MY_USER", "MY_PASS"))
+    assert not passes(ex.scram_config(leaked, "MY_KAFKA_USER", "MY_KAFKA_PASSWORD"))
     assert not passes(ex.dev_workers(["consumer", "audit"], ["audit", "consumer"]))
     assert passes(ex.dev_workers(["audit", "consumer"], ["audit", "consumer"]))
 

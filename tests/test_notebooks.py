@@ -21,7 +21,7 @@ def code_cells(path):
 
 
 def test_the_seed_is_covered_chapter_by_chapter():
-    assert [p.name[:2] for p in PATHS] == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
+    assert [p.name[1:3] for p in PATHS] == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
@@ -33,7 +33,7 @@ def test_notebook_shape(path):
     assert cells[1].metadata.get("tags") == ["parameters"]
     assert "BOOTSTRAP_SERVERS" in cells[1].source and "TIMEOUT_S" in cells[1].source
     markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
-    assert markdown[0].startswith(f"# {int(path.name[:2])}.") and "**Goal:**" in markdown[0]
+    assert markdown[0].startswith(f"# {int(path.name[1:3])}.") and "**Goal:**" in markdown[0]
     assert any(m.startswith("## Check yourself") for m in markdown)
     assert ".ipynb)" in markdown[-1], "the last cell points to the next notebook"
     assert not any("while True" in c.source for c in cells)
@@ -66,7 +66,7 @@ def outputs_text(path) -> str:
 
 
 def test_troubleshooting_shows_the_real_errors_labelled_by_side():
-    text = outputs_text(NOTEBOOKS / "08_troubleshooting.ipynb") + outputs_text(NOTEBOOKS / "09_more_errors.ipynb")
+    text = outputs_text(NOTEBOOKS / ".08_troubleshooting.ipynb") + outputs_text(NOTEBOOKS / ".09_more_errors.ipynb")
     for evidence in ["Broker: Unknown topic or partition", "LEADER_NOT_AVAILABLE", "Broker: Leader not available",
                      "[client] Local: Message timed out (_MSG_TIMED_OUT)",
                      "helpers' diagnosis [LEADER_NOT_AVAILABLE]",
@@ -82,7 +82,7 @@ def test_troubleshooting_shows_the_real_errors_labelled_by_side():
 
 
 def test_send_and_receive_shows_the_metamorphosis_message():
-    text = outputs_text(NOTEBOOKS / "05_send_and_receive.ipynb")
+    text = outputs_text(NOTEBOOKS / ".05_send_and_receive.ipynb")
     assert "Metamorphosis: Franz Kafka" in text and "'ts_type': 'create'" in text
 
 
@@ -110,7 +110,59 @@ def test_codealong_run_names_the_failing_cell(kafka, tmp_path):
                 nbformat.v4.new_code_cell("raise ValueError('a broken step')")]
     folder = tmp_path / "nbs"
     folder.mkdir()
-    nbformat.write(nb, folder / "01_broken.ipynb")
+    nbformat.write(nb, folder / "01_broken.ipynb")  # a plain numbered notebook (no editions)
     result = CliRunner().invoke(main, ["run", "--notebooks", str(folder), "--output", str(tmp_path / "out")])
     assert result.exit_code == 1
     assert "01_broken.ipynb  FAILED" in result.output and "raised ValueError: a broken step" in result.output
+
+
+# ---- the learner edition -------------------------------------------------------------------------
+def test_the_committed_learner_edition_is_up_to_date():
+    from helpers.editions import out_of_date
+
+    stale = out_of_date(NOTEBOOKS)
+    assert not stale, f"out of date: {[p.name for p in stale]}; run `codealong editions` and commit them"
+
+
+def test_the_learner_edition_holds_no_answers():
+    from helpers.editions import BEGIN, CHECK_TAG, STUB
+
+    learner = find_notebooks(edition="learner")
+    assert [p.name for p in learner] == [p.name.lstrip(".") for p in PATHS]
+    exercises = 0
+    for path in learner:
+        for cell in code_cells(path):
+            assert BEGIN not in cell.source and "### END SOLUTION" not in cell.source
+            if STUB in cell.source or CHECK_TAG in cell.metadata.get("tags", []):
+                assert cell.outputs == [], f"{path.name}: an exercise or check cell keeps its output"
+            exercises += STUB in cell.source
+    assert exercises >= 16
+    solved_checks = [c for p in PATHS for c in code_cells(p) if CHECK_TAG in c.metadata.get("tags", [])]
+    assert len(solved_checks) >= 2 * len(PATHS)
+    assert all("✓ Exercise" in json.dumps(c.outputs, ensure_ascii=False) for c in solved_checks)  # the solved edition passes them
+
+
+def test_the_learner_edition_runs_unsolved_with_every_check_saying_not_yet(scratch_cluster, tmp_path, monkeypatch):
+    """Papermill runs every chapter as a learner opens it, on a broker of its own (nothing solved
+    there by an earlier run): nothing fails, and every check says "not yet" with a hint."""
+    scratch_cluster.start()
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", scratch_cluster.bootstrap)
+    result = CliRunner().invoke(main, ["run", "--learner", "--output", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    verdicts = []
+    for path in sorted((tmp_path / "out").glob("*.ipynb")):
+        for cell in code_cells(path):
+            if "exercise-check" in cell.metadata.get("tags", []):
+                text = json.dumps(cell.outputs, ensure_ascii=False)
+                verdicts.append((path.name, text))
+    assert len(verdicts) >= 16
+    for name, text in verdicts:
+        assert "not yet" in text and "Hint:" in text, (name, text)
+    assert "0/2" in result.output
+
+
+def test_codealong_run_prints_each_chapters_headline(kafka, tmp_path):
+    result = CliRunner().invoke(main, ["run", "--only", "05", "--output", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "05_send_and_receive.ipynb  ok" in result.output and "Metamorphosis: Franz Kafka" in result.output
+    assert "2/2" in result.output  # the solved edition passes its checks
