@@ -5,8 +5,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import os
+
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm  # a widget bar in Jupyter, a text bar in a terminal
@@ -15,6 +18,16 @@ from .settings import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 CELL_TIMEOUT_S = 300
+
+
+class QuietKernelManager(AsyncKernelManager):
+    """Kernels talk to the runner over local sockets (IPC) where the OS has them, so ipykernel has
+    no reason to print its "running over TCP without encryption" warning for every notebook."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if os.name != "nt":
+            self.transport = "ipc"
 
 
 @dataclass
@@ -81,7 +94,8 @@ def run_notebooks(notebooks: list[Path], output: Path, parameters: dict,
         try:
             papermill.execute_notebook(str(path), str(output / name), parameters=parameters,
                                        kernel_name="python3", cwd=str(path.parent), progress_bar=False,
-                                       execution_timeout=cell_timeout, log_output=False)
+                                       execution_timeout=cell_timeout, log_output=False,
+                                       kernel_manager_class=QuietKernelManager)
             results.append(NotebookRun(name, True, time.monotonic() - began, "", *read_results(output / name)))
         except PapermillExecutionError as err:
             results.append(NotebookRun(name, False, time.monotonic() - began,

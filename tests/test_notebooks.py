@@ -166,3 +166,23 @@ def test_codealong_run_prints_each_chapters_headline(kafka, tmp_path):
     assert result.exit_code == 0, result.output
     assert "05_send_and_receive.ipynb  ok" in result.output and "Metamorphosis: Franz Kafka" in result.output
     assert "2/2" in result.output  # the solved edition passes its checks
+
+
+def test_codealong_run_prints_no_kernel_warning(kafka, tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "helpers.cli", "run", "--only", "02", "--output", str(tmp_path)],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert "without encryption" not in done.stdout + done.stderr
+
+
+def test_stored_outputs_hold_no_frozen_bars_or_overlong_lines():
+    for path in PATHS:
+        for cell in code_cells(path):
+            for output in cell.outputs:
+                text = output.get("text", "") or output.get("data", {}).get("text/plain", "")
+                for line in text.splitlines():
+                    assert "0%|" not in line, f"{path.name}: a progress bar saved at 0%"
+                    assert len(line) <= 250, f"{path.name}: {line[:80]}"
