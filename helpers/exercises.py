@@ -58,6 +58,16 @@ def _not_yet(exercise: str, message: str, hint: str) -> CheckResult:
     return CheckResult(exercise, False, message, hint)
 
 
+def _answer_is(exercise: str, name: str, answer, actual, truth: str, missing_hint: str, wrong_hint: str,
+               done: str) -> CheckResult:
+    """Compare a learner's answer with the real value; `truth` says what the real value is."""
+    if answer is MISSING:
+        return _not_yet(exercise, f"{name} is not set yet.", missing_hint)
+    if answer != actual:
+        return _not_yet(exercise, f"{name} is {answer!r}; {truth}.", wrong_hint)
+    return _done(exercise, done)
+
+
 def _checked(exercise: str, hint: str):
     """Run a check; anything that goes wrong inside it is a "not yet" naming the cause."""
     def wrap(check: Callable[..., CheckResult]):
@@ -156,12 +166,9 @@ def same_key_same_partition(where, topic: str, key: str, at_least: int = 3, exer
 def broker_count(where, answer) -> CheckResult:
     """`answer` is the number of brokers the cluster really has."""
     actual = len(admin_for(where).list_topics(timeout=10).brokers)
-    if answer is MISSING:
-        return _not_yet("2.1", "broker_count is not set yet.", "Set broker_count = len(...brokers).")
-    if answer != actual:
-        return _not_yet("2.1", f"broker_count is {answer!r}; the cluster has {actual} broker(s).",
-                        "Count the entries of the metadata's brokers.")
-    return _done("2.1", f"The cluster has {actual} broker(s).")
+    return _answer_is("2.1", "broker_count", answer, actual, f"the cluster has {actual} broker(s)",
+                      "Set broker_count = len(...brokers).", "Count the entries of the metadata's brokers.",
+                      f"The cluster has {actual} broker(s).")
 
 
 @_checked("2.2", "kafka(\"kafka-metadata-quorum\", \"describe\", \"--status\") prints LeaderId: the active controller.")
@@ -171,12 +178,9 @@ def controller_id(where, answer) -> CheckResult:
 
     status = kafka("kafka-metadata-quorum", "describe", "--status", where=where).stdout
     actual = next(int(line.split(":")[1]) for line in status.splitlines() if line.startswith("LeaderId"))
-    if answer is MISSING:
-        return _not_yet("2.2", "controller_id is not set yet.", "Read LeaderId from the tool's output.")
-    if answer != actual:
-        return _not_yet("2.2", f"controller_id is {answer!r}; the quorum's leader is {actual}.",
-                        "Take the number after LeaderId, as an int.")
-    return _done("2.2", f"Node {actual} is the active controller.")
+    return _answer_is("2.2", "controller_id", answer, actual, f"the quorum's leader is {actual}",
+                      "Read LeaderId from the tool's output.", "Take the number after LeaderId, as an int.",
+                      f"Node {actual} is the active controller.")
 
 
 # ---- chapter 3 -------------------------------------------------------------------------------
@@ -262,12 +266,10 @@ def first_key(where, topic: str, answer) -> CheckResult:
     if not first:
         return _not_yet("5.2", f"{topic!r} has no message in partition 0.", "Run the chapter's cells first.")
     actual = _text(min(first, key=lambda m: m["offset"])["key"])
-    if answer is MISSING:
-        return _not_yet("5.2", "first_key is not set yet.", "Read the message and store its key.")
-    if _text(answer) != actual:
-        return _not_yet("5.2", f"first_key is {answer!r}; offset 0 holds the key {actual!r}.",
-                        "Start at offset 0 (the third argument of TopicPartition).")
-    return _done("5.2", f"Offset 0 of {topic!r} holds the key {actual!r}.")
+    return _answer_is("5.2", "first_key", answer if answer is MISSING else _text(answer), actual,
+                      f"offset 0 holds the key {actual!r}", "Read the message and store its key.",
+                      "Start at offset 0 (the third argument of TopicPartition).",
+                      f"Offset 0 of {topic!r} holds the key {actual!r}.")
 
 
 # ---- chapter 6 -------------------------------------------------------------------------------
@@ -286,12 +288,10 @@ def message_total(where, topic: str, answer) -> CheckResult:
     if offsets is None:
         return _not_yet("6.2", f"There is no topic {topic!r}.", "Run the chapter's cells first.")
     actual = sum(high - low for low, high in offsets.values())
-    if answer is MISSING:
-        return _not_yet("6.2", "total is not set yet.", "Refresh a TopicView and add up its partitions.")
-    if answer != actual:
-        return _not_yet("6.2", f"total is {answer!r}; {topic!r} holds {actual} message(s) now.",
-                        "Refresh first: the view shows the topic as it was at its last refresh.")
-    return _done("6.2", f"{topic!r} holds {actual} messages.")
+    return _answer_is("6.2", "total", answer, actual, f"{topic!r} holds {actual} message(s) now",
+                      "Refresh a TopicView and add up its partitions.",
+                      "Refresh first: the view shows the topic as it was at its last refresh.",
+                      f"{topic!r} holds {actual} messages.")
 
 
 # ---- chapter 7 -------------------------------------------------------------------------------
