@@ -114,7 +114,6 @@ def lock():
 def prefetch():
     """Download (and check) the broker's and the tools' jars, and build the class-data archive (a
     throwaway broker started and stopped once), so later starts are fast and need no network."""
-    import os
     import tempfile
 
     from . import settings as project_settings
@@ -125,14 +124,9 @@ def prefetch():
     for artifact in ("kafka_2.13", "kafka-tools"):
         click.echo(f"{artifact}: {resolve_jars(version, project_settings.cache_dir(), artifact=artifact)}")
     with tempfile.TemporaryDirectory() as state:
-        saved = os.environ.get("CODEALONG_STATE_DIR")
-        os.environ["CODEALONG_STATE_DIR"] = state
-        try:
-            throwaway = LocalCluster(port=free_ports(2), name="prefetch")
-            throwaway.start()
-            throwaway.stop()  # the clean stop builds the archive
-        finally:
-            os.environ.pop("CODEALONG_STATE_DIR") if saved is None else os.environ.update(CODEALONG_STATE_DIR=saved)
+        throwaway = LocalCluster(port=free_ports(2), name="prefetch", state_dir=Path(state))
+        throwaway.start()
+        throwaway.stop()  # the clean stop builds the archive
     click.echo(f"Class-data archive: {project_settings.cache_dir() / 'class-data'}")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import random
 import shutil
 import signal
 import socket
@@ -116,8 +117,6 @@ def port_is_free(port: int) -> bool:
 def free_ports(count: int, low: int = 20000, high: int = 32000, tries: int = 200) -> int:
     """The first of `count` consecutive loopback ports that are free now (below the ephemeral
     range, where clients may hold ports), picked at random so that two runs rarely meet."""
-    import random
-
     for _ in range(tries):
         first = random.randrange(low, high - count)
         if all(port_is_free(port) for port in range(first, first + count)):
@@ -143,12 +142,13 @@ class LocalCluster:
     ``LocalCluster(nodes=3)`` is three nodes from port 9192 up."""
 
     def __init__(self, nodes: int = 1, port: int | None = None, *, name: str | None = None,
-                 advertised_host: str = HOST, sasl: bool = False):
+                 advertised_host: str = HOST, sasl: bool = False, state_dir: Path | None = None):
         """`advertised_host` is the name the broker tells clients to reconnect to; anything but
         127.0.0.1 reproduces the classic Docker mistake (see the troubleshooting notebook).
         `sasl` adds a SASL_PLAINTEXT listener (SCRAM-SHA-256) on the next port, `sasl_bootstrap`,
         with one user whose name and password are read from $CODEALONG_SASL_USERNAME and
-        $CODEALONG_SASL_PASSWORD when storage is formatted (single node only)."""
+        $CODEALONG_SASL_PASSWORD when storage is formatted (single node only). `state_dir` holds the
+        cluster's folder (default: settings.state_dir())."""
         if nodes < 1:
             raise ValueError("nodes must be at least 1")
         if sasl and nodes != 1:
@@ -159,7 +159,7 @@ class LocalCluster:
         self.version = settings.kafka_version()
         first = port if port is not None else settings.base_port() + (0 if nodes == 1 else 100)
         self.ports = {i: (first + 2 * (i - 1), first + 2 * (i - 1) + 1) for i in range(1, nodes + 1)}
-        self.dir = settings.state_dir() / (name or ("single" if nodes == 1 else f"{nodes}-nodes"))
+        self.dir = (state_dir or settings.state_dir()) / (name or ("single" if nodes == 1 else f"{nodes}-nodes"))
         self._lock = FileLock(str(self.dir.parent / f"{self.dir.name}.lock"))
 
     # ---- addresses and files -------------------------------------------------------
