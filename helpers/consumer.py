@@ -370,16 +370,14 @@ class ConsumerWorker:
         """Call the handler per message and store each confirmed offset. A failure sends its
         partition back to the failed message; the rest of that partition's chunk waits for it."""
         confirmed = []
-        held: set[tuple[str, int]] = set(self._paused)
         try:
             for msg in messages:
                 where_key = (msg.topic(), msg.partition())
-                if where_key in held:
+                if where_key in self._paused:
                     continue  # fetched before its partition went back; it comes again in order
                 message = message_dict(msg, self.config.decode)
                 problem = self._call(message, msg)
                 if problem is not None:
-                    held.add(where_key)
                     self._retry_later(consumer, msg.topic(), msg.partition(), msg.offset(), problem, _where(msg))
                     continue
                 consumer.store_offsets(msg)
