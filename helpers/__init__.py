@@ -11,11 +11,11 @@
 """
 from .application import Application
 from .broker import ensure_broker
-from .config import (CodealongConfig, ConfigError, Connection, ConsumerConfig, ProducerConfig, load_config,
-                     parse_config)
+from .config import (CodealongConfig, ConfigError, Connection, ConsumerConfig, ProducerConfig, credentials,
+                     load_config, parse_config)
 from .consumer import NO_COMMIT, OK, CommitUpTo, ConsumerWorker, HandlerError, WorkerFailed
 from .errors import CodealongError
-from .names import InvalidTopicName, check_topic_name
+from .names import InvalidLearnerName, InvalidTopicName, check_topic_name, current_learner, scoped
 from .producer import Delivery, MessageTypeError, ProduceError, SyncProducer
 from .retry import RetryPolicy
 from .testing import capture_produced
@@ -26,5 +26,6 @@ __all__ = [
     "ProducerConfig", "load_config", "parse_config", "NO_COMMIT", "OK", "CommitUpTo", "ConsumerWorker",
     "HandlerError", "WorkerFailed", "CodealongError", "Delivery", "MessageTypeError", "ProduceError",
     "SyncProducer", "RetryPolicy", "capture_produced", "InvalidTopicName", "TopicError", "check_topic_name",
-    "create_topic", "delete_topic", "recreate_topic",
+    "create_topic", "delete_topic", "recreate_topic", "credentials", "scoped", "current_learner",
+    "InvalidLearnerName",
 ]

@@ -35,7 +35,7 @@ from typing import Any, Callable, ClassVar, Literal, Union
 
 from . import settings
 from .errors import CodealongError
-from .names import InvalidTopicName, check_topic_name
+from .names import InvalidTopicName, check_topic_name, scoped
 
 try:
     import tomllib
@@ -52,6 +52,8 @@ class ConfigError(CodealongError, ValueError):
 PARTITION_STRATEGIES = ("md5", "random", "client")
 OFFSET_RESET_POLICIES = {"reset_to_earliest": "earliest", "reset_to_latest": "latest"}
 BOOTSTRAP_VARIABLE = "KAFKA_BOOTSTRAP_SERVERS"
+PROTOCOL_VARIABLE = "KAFKA_SECURITY_PROTOCOL"
+MECHANISM_VARIABLE = "KAFKA_SASL_MECHANISM"
 
 
 # ---- where the brokers are: the one place that reads KAFKA_BOOTSTRAP_SERVERS ----------
@@ -219,6 +221,26 @@ class SecurityConfig(_Checked):
         return settings_
 
 
+def env_security() -> SecurityConfig:
+    """How to log in to the cluster in $KAFKA_BOOTSTRAP_SERVERS: $KAFKA_SECURITY_PROTOCOL and
+    $KAFKA_SASL_MECHANISM (a workshop's join lines set them), else plain text."""
+    chosen = {key: os.environ[var].strip() for key, var in
+              (("protocol", PROTOCOL_VARIABLE), ("sasl_mechanism", MECHANISM_VARIABLE)) if os.environ.get(var, "").strip()}
+    return SecurityConfig(**chosen)
+
+
+def security_for(endpoints) -> SecurityConfig:
+    """The environment's credentials belong to the environment's cluster only: a scratch broker
+    a chapter starts on other ports is spoken to in plain text."""
+    return env_security() if tuple(endpoints) == default_endpoints() else SecurityConfig()
+
+
+def _resolve_security(config) -> None:
+    """Fill a config's unset `security` from the environment (see security_for)."""
+    if config.security is None:
+        object.__setattr__(config, "security", security_for(config.endpoints))
+
+
 @dataclass(frozen=True)
 class Connection(_Checked):
     """Where the brokers are and how to authenticate: what every client the helpers make needs.
@@ -226,7 +248,11 @@ class Connection(_Checked):
     plain bootstrap string such as "127.0.0.1:9092"."""
     _section: ClassVar[str] = "connection"
     endpoints: tuple[str, ...] = field(default_factory=default_endpoints)
-    security: SecurityConfig = field(default_factory=SecurityConfig)
+    security: SecurityConfig | None = None  # None: security_for(endpoints)
+
+    def __post_init__(self):
+        super().__post_init__()
+        _resolve_security(self)
 
     @property
     def bootstrap(self) -> str:
@@ -245,7 +271,12 @@ class ProducerConfig(_Checked):
     timeout_s: float = _range(10.0, 0.1, 3600.0, " (seconds each call may wait for the broker)")
     compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "none"
     client_name: str = "codealong-producer"
-    security: SecurityConfig = field(default_factory=SecurityConfig)
+    security: SecurityConfig | None = None  # None: security_for(endpoints)
+
+    def __post_init__(self):
+        super().__post_init__()
+        _resolve_security(self)
+        object.__setattr__(self, "topics", tuple(scoped(t) for t in self.topics))
 
     @property
     def connection(self) -> Connection:
@@ -279,10 +310,13 @@ class ConsumerConfig(_Checked):
     batch: bool = False   # True: the handler takes a list (Kaffe's GroupMemberSupervisor)
     max_batch_size: int = _range(500, 1, 100_000, " (messages handed over at once)")
     session_timeout_ms: int = _range(10000, 1000, 3_600_000)
-    security: SecurityConfig = field(default_factory=SecurityConfig)
+    security: SecurityConfig | None = None  # None: security_for(endpoints)
 
     def __post_init__(self):
         super().__post_init__()
+        _resolve_security(self)
+        object.__setattr__(self, "topics", tuple(scoped(t) for t in self.topics))
+        object.__setattr__(self, "consumer_group", scoped(self.consumer_group) if self.consumer_group else "")
         self.auto_offset_reset()  # contradictions are reported now, not at start
 
     @property
@@ -347,7 +381,7 @@ def as_connection(where) -> Connection:
     if isinstance(where, (ProducerConfig, ConsumerConfig)):
         return where.connection
     if isinstance(where, str):
-        return Connection(endpoints=where)
+        return Connection(endpoints=where)  # security_for(endpoints): the environment's for its own cluster
     raise ConfigError(f"Cannot tell where Kafka is from a {type(where).__name__} ({where!r}).",
                       'Pass a bootstrap string such as "127.0.0.1:9092", a Connection, or a producer or '
                       "consumer config.")
@@ -386,7 +420,8 @@ def parse_config(data: dict) -> CodealongConfig:
     for key in data:
         if key not in allowed:
             raise _unknown_key("top level", key, allowed)
-    security = _build(SecurityConfig, "security", data.get("security", {}))
+    # No [security] table: the environment's (see security_for), so one file serves solo and workshop use.
+    security = _build(SecurityConfig, "security", data["security"]) if "security" in data else None
     producer = _build(ProducerConfig, "producer", data["producer"], security) if "producer" in data else None
     consumers = {}
     if "consumer" in data:
@@ -446,3 +481,19 @@ def resolve_handler(spec) -> Callable:
     if not callable(handler):
         raise ConfigError(f"message_handler {spec!r} is not callable.", "Point it at a function.")
     return handler
+
+
+class Credentials(dict):
+    """Login settings for a plain confluent-kafka client; shown with the password hidden."""
+
+    def __repr__(self) -> str:
+        return repr(redact(self))
+
+
+def credentials(where=None) -> Credentials:
+    """What a plain confluent-kafka client needs beside bootstrap.servers to log in to `where`:
+    nothing for a plain-text cluster (the embedded broker), the SASL settings from the
+    environment for a workshop's. Spread it into the client's settings:
+    ``Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **credentials(BOOTSTRAP_SERVERS)})``."""
+    security = as_connection(where).security
+    return Credentials() if security.protocol == "PLAINTEXT" else Credentials(security.client_settings())

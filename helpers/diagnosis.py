@@ -56,7 +56,11 @@ FIXES = {
     "_UNKNOWN_PARTITION": "Send to a partition that exists (0 to partitions - 1), or let the strategy choose.",
     "_MSG_TIMED_OUT": "Check that the broker is running and reachable (`codealong broker status`), then retry.",
     "_TRANSPORT": "Start the broker (`codealong broker start`) or correct the endpoints / KAFKA_BOOTSTRAP_SERVERS.",
-    "TOPIC_AUTHORIZATION_FAILED": "Ask the cluster's operator for write access to the topic.",
+    "TOPIC_AUTHORIZATION_FAILED": "Your user has no ACL for this topic. In a workshop each learner owns the topics "
+                                  "under their prefix (`<learner>.`): the helpers add it for you, a plain client "
+                                  "needs helpers.scoped(name). Elsewhere, ask the cluster's operator for access.",
+    "GROUP_AUTHORIZATION_FAILED": "Your user has no ACL for this consumer group. In a workshop use a group under "
+                                  "your prefix (helpers.scoped(name)); elsewhere ask the cluster's operator.",
     "_TIMED_OUT": "Check that the broker is running and reachable (`codealong broker status`), then retry.",
     "_AUTHENTICATION": "Check the username and password in the environment variables named by [security] "
                        "(KAFKA_USERNAME / KAFKA_PASSWORD by default), and the sasl_mechanism.",

@@ -31,3 +31,11 @@ class BrokerError(CodealongError):
 
 class BrokerUnreachable(CodealongError):
     """No Kafka broker answered at the given bootstrap servers."""
+
+
+class LoginRefused(CodealongError):
+    """The broker answered but refused the credentials (SASL authentication failed)."""
+
+
+class NotAuthorized(CodealongError):
+    """The broker refused an operation: the user has no ACL allowing it on that topic or group."""

@@ -15,11 +15,12 @@ from typing import Callable
 
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 
+from . import progress
 from .config import as_connection
 from .consumer import OK, message_dict
 from .deadline import Deadline
 from .errors import CLIENT_LOG, CodealongError
-from .names import topic_name_problem
+from .names import scoped, topic_name_problem
 from .topics import admin_for
 
 class _Missing:
@@ -68,15 +69,23 @@ def _answer_is(exercise: str, name: str, answer, actual, truth: str, missing_hin
     return _done(exercise, done)
 
 
+#: Every exercise id, in the order the chapters define them (the progress board's columns).
+EXERCISE_IDS: list[str] = []
+
+
 def _checked(exercise: str, hint: str):
     """Run a check; anything that goes wrong inside it is a "not yet" naming the cause."""
+    EXERCISE_IDS.append(exercise)
+
     def wrap(check: Callable[..., CheckResult]):
         def run(*args, **kwargs) -> CheckResult:
             try:
-                return check(*args, **kwargs)
+                result = check(*args, **kwargs)
             except (CodealongError, KafkaException, OSError, ValueError, TypeError, KeyError) as err:
                 cause = err.cause if isinstance(err, CodealongError) else f"{type(err).__name__}: {err}"
-                return _not_yet(exercise, f"The check could not finish: {cause}", hint)
+                result = _not_yet(exercise, f"The check could not finish: {cause}", hint)
+            progress.report_check(result.exercise, result.passed)  # in a workshop: to the board
+            return result
         run.__name__, run.__doc__ = check.__name__, check.__doc__
         return run
     return wrap
@@ -85,6 +94,7 @@ def _checked(exercise: str, hint: str):
 # ---- reading the broker's state --------------------------------------------------------------
 def _partitions(where, topic: str, timeout: float = 10) -> dict[int, tuple[int, int]] | None:
     """partition -> (first offset, next offset), or None if the topic does not exist."""
+    topic = scoped(topic)
     admin = admin_for(where)
     topics = admin.list_topics(timeout=timeout).topics
     if topic not in topics or topics[topic].error is not None:
@@ -98,12 +108,13 @@ def _partitions(where, topic: str, timeout: float = 10) -> dict[int, tuple[int, 
 
 
 def _reader(where) -> Consumer:
-    return Consumer({**as_connection(where).client_settings(), "group.id": f"check-{uuid.uuid4().hex[:8]}",
+    return Consumer({**as_connection(where).client_settings(), "group.id": scoped(f"check-{uuid.uuid4().hex[:8]}"),
                      "enable.auto.commit": False, "logger": CLIENT_LOG})
 
 
 def _messages(where, topic: str, limit: int = 1000, timeout: float = 10) -> list[dict]:
     """Every message of the topic (up to `limit`), read without a group."""
+    topic = scoped(topic)
     offsets = _partitions(where, topic, timeout)
     if not offsets:
         return []
@@ -192,7 +203,7 @@ def fixed_producer_config(data, topic: str = "our_topic") -> CheckResult:
     if data is MISSING:
         return _not_yet("3.1", "fixed is not set yet.", "Copy broken and correct its two keys.")
     producer = parse_config(data).producer
-    if producer is None or topic not in producer.topics:
+    if producer is None or scoped(topic) not in producer.topics:
         return _not_yet("3.1", f"The config parses, but its producer does not list {topic!r}.",
                         f'Add topics = ["{topic}"] to the producer block.')
     return _done("3.1", f"The config parses; its producer sends to {list(producer.topics)}.")
@@ -236,6 +247,7 @@ def group_read_from_start(where, group: str, topic: str) -> CheckResult:
     if offsets is None:
         return _not_yet("4.2", f"There is no topic {topic!r}.", f"Create {topic!r} first.")
     admin = admin_for(where)
+    group, topic = scoped(group), scoped(topic)
     request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in offsets])
     answer = admin.list_consumer_group_offsets([request], request_timeout=10)[group].result(10)
     committed = {tp.partition: tp.offset for tp in answer.topic_partitions}

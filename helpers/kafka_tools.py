@@ -12,7 +12,10 @@ rather than a tool that hangs.
 from __future__ import annotations
 
 import difflib
+import os
 import subprocess
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 
@@ -20,7 +23,7 @@ from . import settings
 from .broker.cluster import probe_metadata
 from .broker.jars import classpath, resolve_jars
 from .broker.prerequisites import check_java
-from .config import as_connection
+from .config import SecurityConfig, as_connection
 from .errors import CodealongError
 
 #: The tool's name (as in Kafka's bin/ folder, without .sh) and the class that runs it.
@@ -32,6 +35,8 @@ TOOLS = {
     "kafka-console-consumer": "org.apache.kafka.tools.consumer.ConsoleConsumer",
     "kafka-dump-log": "org.apache.kafka.tools.DumpLogSegments",
     "kafka-metadata-quorum": "org.apache.kafka.tools.MetadataQuorumCommand",
+    "kafka-configs": "org.apache.kafka.tools.ConfigCommand",
+    "kafka-acls": "org.apache.kafka.tools.AclCommand",
 }
 OFFLINE_TOOLS = {"kafka-dump-log"}  # reads segment files; no broker involved
 TIMEOUT_S = 120
@@ -68,19 +73,52 @@ def _tool_class(tool: str) -> str:
     return TOOLS[name]
 
 
+_LOGIN_MODULES = {"PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
+                  "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
+                  "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule"}
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@contextmanager
+def _command_config(security: SecurityConfig):
+    """The tools' --command-config arguments for a secured cluster: a properties file readable
+    by this user only, deleted when the tool ends (the password never reaches the command line)."""
+    if security.protocol == "PLAINTEXT":
+        yield []
+        return
+    settings_ = security.client_settings()  # names the missing variable if credentials are absent
+    lines = [f"security.protocol={security.protocol}"]
+    if security.protocol.startswith("SASL"):
+        module = _LOGIN_MODULES[security.sasl_mechanism]
+        lines += [f"sasl.mechanism={security.sasl_mechanism}",
+                  f"sasl.jaas.config={module} required username={_quoted(settings_['sasl.username'])} "
+                  f"password={_quoted(settings_['sasl.password'])};"]
+    if security.ssl_ca_location:
+        lines += ["ssl.truststore.type=PEM", f"ssl.truststore.location={security.ssl_ca_location}"]
+    handle, path = tempfile.mkstemp(prefix="codealong-tool-", suffix=".properties")
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write("\n".join(lines) + "\n")
+        yield ["--command-config", path]
+    finally:
+        os.unlink(path)
+
+
 def kafka(tool: str, *args: str, where=None, input: str | None = None, timeout: float = TIMEOUT_S) -> ToolRun:
     """Run one of Kafka's tools with `args` and return what it printed. `where`: a bootstrap
     string, a Connection or a config (default: KAFKA_BOOTSTRAP_SERVERS, else the embedded broker)."""
     main_class = _tool_class(tool)
     name = tool.removesuffix(".sh")
     args = [str(a) for a in args]
+    security = SecurityConfig()
     if name not in OFFLINE_TOOLS and "--bootstrap-server" not in args:
         connection = as_connection(where)
-        if connection.security.protocol != "PLAINTEXT":
-            raise ToolError(f"`codealong kafka` does not pass credentials to Kafka's tools yet ({connection.security.protocol}).",
-                            "Run the tool with --command-config and a properties file of your own, kept out of "
-                            "notebooks and version control.")
-        probe_metadata(connection.bootstrap, timeout=5)  # a broker that is down: BrokerUnreachable with its fix
+        security = connection.security
+        # A broker that is down: BrokerUnreachable with its fix, in seconds.
+        probe_metadata(connection.bootstrap, timeout=5, **security.client_settings())
         args = ["--bootstrap-server", connection.bootstrap, *args]
     java, _ = check_java()
     libs = resolve_jars(settings.kafka_version(), settings.cache_dir(), artifact="kafka-tools")
@@ -88,7 +126,8 @@ def kafka(tool: str, *args: str, where=None, input: str | None = None, timeout: 
     cmd = [java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", f"-Dlog4j2.configurationFile={log_config}",
            "-cp", classpath(libs), main_class, *args]
     try:
-        done = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+        with _command_config(security) as login:
+            done = subprocess.run(cmd + login, input=input, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise ToolError(f"{name} did not finish within {timeout:g} s.",
                         "Give it a bound of its own (for the console consumer: --max-messages or --timeout-ms), "

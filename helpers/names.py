@@ -1,6 +1,7 @@
 """Topic names: Kafka's rule, checked before anything is sent."""
 from __future__ import annotations
 
+import os
 import re
 
 from .errors import CodealongError
@@ -36,3 +37,63 @@ def check_topic_name(name) -> str:
                else "Use letters, digits, '.', '_' or '-'.")
         raise InvalidTopicName(f"Invalid topic name {name!r}: {problem}.", fix)
     return name
+
+
+# ---- learners: one namespace each on a shared cluster ------------------------------------
+LEARNER_VARIABLE = "CODEALONG_LEARNER"
+MAX_LEARNER_LENGTH = 64
+#: Topics every learner may read (the workshop's own); never put under a learner's prefix.
+SHARED_PREFIX = "workshop."
+_LEARNER = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class InvalidLearnerName(CodealongError, ValueError):
+    """A learner name that cannot prefix Kafka topic and group names."""
+
+
+def check_learner(name) -> str:
+    """Return the learner name, or raise InvalidLearnerName saying why and how to fix it.
+    The name becomes the prefix `<name>.` of topics, groups and the SCRAM user: so no dot
+    (a prefix "ana." must never cover "ana.b."'s topics), and only characters topics allow."""
+    if not isinstance(name, str) or not name:
+        problem = "it is empty"
+    elif len(name) > MAX_LEARNER_LENGTH:
+        problem = f"it is {len(name)} characters long; the limit is {MAX_LEARNER_LENGTH}"
+    elif "." in name:
+        problem = "it contains '.', which separates the learner's prefix from the topic name"
+    elif not _LEARNER.fullmatch(name):
+        bad = sorted(set(re.sub(_LEARNER, "", name)))
+        problem = f"it contains {', '.join(repr(c) for c in bad)}; only ASCII letters, digits, '_' and '-' are allowed"
+    elif name.lower() == SHARED_PREFIX.rstrip(".") or name.startswith("__"):
+        problem = "it is reserved (the workshop's own topics and Kafka's internal ones use it)"
+    else:
+        return name
+    suggestion = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:MAX_LEARNER_LENGTH].lstrip("_") if isinstance(name, str) else ""
+    fix = f"Use a name like {suggestion!r}." if suggestion and suggestion.lower() != "workshop" else \
+        "Use letters, digits, '_' or '-', e.g. 'ana'."
+    raise InvalidLearnerName(f"Invalid learner name {name!r}: {problem}.", fix)
+
+
+def current_learner() -> str | None:
+    """The learner named by $CODEALONG_LEARNER (checked), or None outside a workshop."""
+    name = os.environ.get(LEARNER_VARIABLE, "").strip()
+    return check_learner(name) if name else None
+
+
+def use_learner(name: str | None) -> str | None:
+    """Make `name` the learner of this process (a notebook's LEARNER parameter); ""/None: nobody."""
+    if name:
+        os.environ[LEARNER_VARIABLE] = check_learner(name)
+    else:
+        os.environ.pop(LEARNER_VARIABLE, None)
+    return name or None
+
+
+def scoped(name: str) -> str:
+    """THE function that puts a topic or group name under the current learner's prefix:
+    "our_topic" -> "ana.our_topic" when CODEALONG_LEARNER=ana, unchanged otherwise. Names already
+    under the prefix, the workshop's shared topics and Kafka's internal ones are left as they are."""
+    learner = current_learner()
+    if not learner or not isinstance(name, str) or name.startswith((f"{learner}.", SHARED_PREFIX, "__")):
+        return name
+    return f"{learner}.{name}"

@@ -14,6 +14,8 @@ from importlib.metadata import version
 from .broker import ensure_broker
 from .config import env_bootstrap
 from .errors import CLIENT_LOG, CodealongError
+from .names import current_learner, scoped
+from .names import use_learner as _use_learner
 
 MIN_PYTHON = (3, 10)
 MIN_CONFLUENT_KAFKA = (2, 13)
@@ -72,6 +74,20 @@ def check_environment() -> str:
     return bootstrap
 
 
+def learner_from_environment() -> str:
+    """The default of every notebook's LEARNER parameter: $CODEALONG_LEARNER, "" outside a workshop."""
+    return current_learner() or ""
+
+
+def use_learner(learner: str) -> None:
+    """Make the notebook's LEARNER parameter the learner of this kernel (and of the programs it
+    starts), so that every topic and group the helpers touch is `<learner>.<name>`. Says so in a
+    workshop; silent when working alone."""
+    if _use_learner(learner):
+        print(f"Learner {learner}: your topics and groups are named {learner}.<name> (the helpers add the "
+              f"prefix; with a plain client write scoped(name), e.g. {scoped('our_topic')!r}).")
+
+
 def docker_engine(timeout: float = 5.0) -> str | None:
     """The Docker engine's version if one answers here within `timeout` seconds, else None."""
     docker = shutil.which("docker")
@@ -121,6 +137,7 @@ def replica_layout(where, topic: str) -> tuple[dict[int, tuple[int, list[int]]],
     """The live (leader, replicas) per partition of a topic, and the brokers' ids."""
     from .topics import admin_for
 
+    topic = scoped(topic)
     metadata = admin_for(where).list_topics(topic, timeout=10)
     parts = metadata.topics[topic].partitions
     return {p: (info.leader, list(info.replicas)) for p, info in parts.items()}, sorted(metadata.brokers)

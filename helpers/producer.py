@@ -28,7 +28,7 @@ from .deadline import Deadline
 from .diagnosis import (FIXES, RETRIABLE_METADATA, Delivery, ProduceError, explain_timeout, explain_unreachable,
                         produce_error)
 from .errors import CLIENT_LOG, CodealongError
-from .names import check_topic_name
+from .names import scoped, check_topic_name
 from .partitioner import choose_partition, strategy_function
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,7 @@ class SyncProducer:
         them, within one deadline. `headers` applies to messages that bring none. Returns the
         deliveries in the order given; nothing is sent if any message is malformed."""
         deadline = Deadline(self.config.timeout_s)
+        topic = scoped(topic)  # the learner's own topic in a workshop (unchanged otherwise)
         if self.check_topic_names:
             check_topic_name(topic)
         batch = self._prepare(messages, headers)
@@ -194,6 +195,7 @@ class SyncProducer:
     def partitions_count(self, topic: str, deadline: Deadline | None = None) -> int:
         """How many partitions the topic has (asking the broker creates it if auto-creation is on).
         Counts are cached for 30 s; within `deadline` (the producer's timeout by default)."""
+        topic = scoped(topic)
         cached = self._partition_counts.get(topic)
         if cached and cached[1] > Deadline(0).at:
             return cached[0]

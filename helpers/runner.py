@@ -1,6 +1,7 @@
 """`codealong run`: execute the notebooks in order with papermill, into an output folder."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,10 +41,24 @@ class NotebookRun:
     checks: tuple[int, int] | None = None   # exercise checks done, out of how many
 
 
+def chapter_numbers(only: str) -> set[int] | None:
+    """Chapters named by `only` as "3-6" or "1,3,5" (None when `only` is a name filter instead)."""
+    if not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", only.strip()):
+        return None
+    numbers: set[int] = set()
+    for part in only.split(","):
+        low, _, high = part.partition("-")
+        numbers.update(range(int(low), int(high or low) + 1))
+    return numbers
+
+
 def find_notebooks(folder: Path = NOTEBOOKS, only: str = "", edition: str = "solved") -> list[Path]:
     """The numbered notebooks of a folder, in order: the solved edition (.NN_name.ipynb) or the
-    learner's (NN_name.ipynb); `only` keeps names containing it."""
+    learner's (NN_name.ipynb); `only` keeps chapters "3-6" / "1,3" or names containing it ("05_")."""
     pattern = ".[0-9][0-9]_*.ipynb" if edition == "solved" else "[0-9][0-9]_*.ipynb"
+    chapters = chapter_numbers(only)
+    if chapters is not None:
+        return [p for p in sorted(folder.glob(pattern)) if int(p.name.lstrip(".")[:2]) in chapters]
     return [p for p in sorted(folder.glob(pattern)) if only in p.name]
 
 

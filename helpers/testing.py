@@ -18,6 +18,7 @@ from confluent_kafka import Consumer, TopicPartition
 from .config import as_connection
 from .consumer import message_dict
 from .deadline import Deadline
+from .names import scoped
 from .errors import CLIENT_LOG, CodealongError
 
 
@@ -42,7 +43,8 @@ def _end_offsets(consumer: Consumer, topic: str, timeout: float) -> dict[int, in
 def capture_produced(topic: str, where, *, decode: str = "text", timeout: float = 10.0):
     """Collect, into ``captured.messages``, what is appended to `topic` inside the block.
     `where`: a bootstrap string, a Connection or a config."""
-    consumer = Consumer({**as_connection(where).client_settings(), "group.id": f"capture-{uuid.uuid4().hex}",
+    topic = scoped(topic)
+    consumer = Consumer({**as_connection(where).client_settings(), "group.id": scoped(f"capture-{uuid.uuid4().hex}"),
                          "enable.auto.commit": False, "allow.auto.create.topics": False,
                          "logger": CLIENT_LOG})
     captured = Captured(topic)

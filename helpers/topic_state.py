@@ -18,6 +18,7 @@ from confluent_kafka.admin import AdminClient
 from .config import as_connection
 from .consumer import message_dict
 from .deadline import Deadline
+from .names import scoped
 from .errors import CLIENT_LOG, BrokerUnreachable, CodealongError
 from .topics import admin_for
 
@@ -59,6 +60,7 @@ def read_topic_state(where, topic: str, group: str | None = None, latest: int = 
     `where`: a bootstrap string, a Connection or a config. A broker that does not answer is a
     BrokerUnreachable error (cause and fix), never a raw client exception."""
     connection = as_connection(where)
+    topic, group = scoped(topic), (scoped(group) if group is not None else None)
     deadline = Deadline(timeout)
     try:
         admin = admin_for(connection)
@@ -67,7 +69,7 @@ def read_topic_state(where, topic: str, group: str | None = None, latest: int = 
             raise UnknownTopic(f"Topic {topic!r} does not exist at {connection.bootstrap}.",
                                "Create it (helpers.create_topic) or send it a message first.")
         numbers = sorted(metadata.topics[topic].partitions)
-        reader = Consumer({**connection.client_settings(), "group.id": f"codealong-view-{uuid.uuid4().hex[:8]}",
+        reader = Consumer({**connection.client_settings(), "group.id": scoped(f"codealong-view-{uuid.uuid4().hex[:8]}"),
                            "enable.auto.commit": False, "logger": CLIENT_LOG})
         try:
             partitions = [PartitionState(n, *reader.get_watermark_offsets(TopicPartition(topic, n),

@@ -10,8 +10,9 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from .config import as_connection
 from .deadline import Deadline
+from .diagnosis import FIXES
 from .errors import CLIENT_LOG, CodealongError
-from .names import InvalidTopicName, check_topic_name, topic_name_problem
+from .names import scoped, InvalidTopicName, check_topic_name, topic_name_problem
 
 __all__ = ["TopicError", "InvalidTopicName", "admin_for", "check_topic_name", "topic_name_problem",
            "create_topic", "delete_topic", "recreate_topic"]
@@ -30,8 +31,7 @@ _ADMIN_FIXES = {
                                   "brokers (`codealong broker start --nodes 3`).",
     "INVALID_PARTITIONS": "Ask for at least one partition.",
     "INVALID_CONFIG": "Check the topic config names and values against Kafka's topic configs.",
-    "TOPIC_AUTHORIZATION_FAILED": "Use a topic your user may manage (in a workshop: your own prefix), or ask the "
-                                  "cluster's operator for access.",
+    "TOPIC_AUTHORIZATION_FAILED": FIXES["TOPIC_AUTHORIZATION_FAILED"],
     "CLUSTER_AUTHORIZATION_FAILED": "Ask the cluster's operator for the right to create topics.",
     "_TIMED_OUT": "Check that the broker is running and reachable (`codealong broker status`), then retry.",
     "_TRANSPORT": "Start the broker (`codealong broker start`) or correct the bootstrap servers.",
@@ -71,7 +71,7 @@ def create_topic(where, name: str, partitions: int = 1, replication_factor: int 
                  config: dict | None = None, timeout: float = 10) -> None:
     """Create a topic, and return once every partition has a leader; an existing topic is left
     as it is. Raises TopicError (cause and fix) when the cluster refuses or does not finish."""
-    check_topic_name(name)
+    name = check_topic_name(scoped(name))
     deadline = Deadline(timeout)
     doing = f"create topic {name!r} ({partitions} partition(s), replication factor {replication_factor})"
     admin = admin_for(where)
@@ -103,6 +103,7 @@ def create_topic(where, name: str, partitions: int = 1, replication_factor: int 
 
 def delete_topic(where, name: str, timeout: float = 30) -> None:
     """Delete the topic if it exists, and wait until the broker no longer lists it."""
+    name = scoped(name)
     deadline = Deadline(timeout)
     doing = f"delete topic {name!r}"
     admin = admin_for(where)

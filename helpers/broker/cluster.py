@@ -25,14 +25,14 @@ from pathlib import Path
 
 import psutil
 from filelock import FileLock, Timeout
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from tqdm.auto import tqdm
 
 from .. import settings
-from ..config import env_bootstrap
+from ..config import env_bootstrap, env_security
 from ..deadline import Deadline
-from ..errors import BrokerError, BrokerUnreachable, CodealongError
+from ..errors import BrokerError, BrokerUnreachable, CodealongError, LoginRefused
 from .class_data import ClassDataArchive
 from .jars import classpath, resolve_jars
 from .prerequisites import check_java
@@ -94,14 +94,34 @@ def new_cluster_id() -> str:
 
 
 def probe_metadata(bootstrap: str, timeout: float, **client_config):
-    """One real metadata request; returns ClusterMetadata or raises BrokerUnreachable."""
-    conf = {"bootstrap.servers": bootstrap, "log_level": 0, **client_config}
-    try:
-        return AdminClient(conf).list_topics(timeout=timeout)
-    except KafkaException as err:
-        raise BrokerUnreachable(
-            f"No Kafka broker answered at {bootstrap} within {timeout:g} s ({err.args[0].str()}).",
-            "Start a broker (`codealong broker start`), or correct the bootstrap servers.") from None
+    """One real metadata request; returns ClusterMetadata or raises BrokerUnreachable, or
+    LoginRefused as soon as the broker refuses the credentials (the client reports that through
+    its error callback, while the request itself would only time out)."""
+    refusals: list[KafkaError] = []
+    conf = {"bootstrap.servers": bootstrap, "log_level": 0, **client_config,
+            "error_cb": lambda err: refusals.append(err) if err.code() in _LOGIN_ERRORS else None}
+    client = AdminClient(conf)
+    deadline = Deadline(timeout)
+    while True:
+        try:
+            return client.list_topics(timeout=min(1.0, deadline.remaining(0.1)))
+        except KafkaException as err:
+            failure = err.args[0]
+        client.poll(0)  # serves the error callback
+        if refusals or failure.code() in _LOGIN_ERRORS:
+            refused = (refusals or [failure])[0]
+            raise LoginRefused(
+                f"The broker at {bootstrap} refused the login of user {client_config.get('sasl.username')!r} "
+                f"({refused.str()}).",
+                "Check KAFKA_USERNAME and KAFKA_PASSWORD: source the password file of your join sheet "
+                "again (`codealong workshop join FILE` prints the lines), or ask the instructor.") from None
+        if deadline.expired():
+            raise BrokerUnreachable(
+                f"No Kafka broker answered at {bootstrap} within {timeout:g} s ({failure.str()}).",
+                "Start a broker (`codealong broker start`), or correct the bootstrap servers.") from None
+
+
+_LOGIN_ERRORS = (KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED)
 
 
 def port_is_free(port: int) -> bool:
@@ -142,18 +162,27 @@ class LocalCluster:
     ``LocalCluster(nodes=3)`` is three nodes from port 9192 up."""
 
     def __init__(self, nodes: int = 1, port: int | None = None, *, name: str | None = None,
-                 advertised_host: str = HOST, sasl: bool = False, state_dir: Path | None = None):
+                 advertised_host: str = HOST, sasl: bool = False, state_dir: Path | None = None,
+                 admin: tuple[str, str] | None = None):
         """`advertised_host` is the name the broker tells clients to reconnect to; anything but
         127.0.0.1 reproduces the classic Docker mistake (see the troubleshooting notebook).
         `sasl` adds a SASL_PLAINTEXT listener (SCRAM-SHA-256) on the next port, `sasl_bootstrap`,
         with one user whose name and password are read from $CODEALONG_SASL_USERNAME and
         $CODEALONG_SASL_PASSWORD when storage is formatted (single node only). `state_dir` holds the
-        cluster's folder (default: settings.state_dir())."""
+        cluster's folder (default: settings.state_dir()).
+
+        `admin` = (user, password) makes the workshop profile: clients and brokers speak SASL/SCRAM
+        on the broker ports (bound to `advertised_host`), Kafka's StandardAuthorizer denies what
+        no ACL allows, and `user` is the one super user (also on the controllers' loopback
+        listener, by SASL/PLAIN: the controllers must authenticate before any SCRAM user exists)."""
         if nodes < 1:
             raise ValueError("nodes must be at least 1")
         if sasl and nodes != 1:
             raise ValueError("the SASL profile is single-node")
+        if sasl and admin:
+            raise ValueError("the SASL profile and the workshop profile exclude each other")
         self.sasl = sasl
+        self.admin = admin
         self.nodes = nodes
         self.advertised_host = advertised_host
         self.version = settings.kafka_version()
@@ -165,7 +194,16 @@ class LocalCluster:
     # ---- addresses and files -------------------------------------------------------
     @property
     def bootstrap(self) -> str:
-        return ",".join(f"{HOST}:{broker}" for broker, _ in self.ports.values())
+        host = self.advertised_host if self.admin else HOST
+        return ",".join(f"{host}:{broker}" for broker, _ in self.ports.values())
+
+    @property
+    def client_settings(self) -> dict[str, str]:
+        """What a client needs beside bootstrap.servers: the super user's login in the workshop profile."""
+        if not self.admin:
+            return {}
+        return {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanisms": "SCRAM-SHA-256",
+                "sasl.username": self.admin[0], "sasl.password": self.admin[1]}
 
     @property
     def sasl_bootstrap(self) -> str:
@@ -238,12 +276,39 @@ class LocalCluster:
             sasl_advertised=f",SASL_PLAINTEXT://{self.sasl_bootstrap}" if self.sasl else "",
             data_dir=self.node_dir(node) / "data", internal_rf=min(3, self.nodes),
             internal_min_isr=2 if self.nodes >= 3 else 1)
+        if self.admin:
+            text += self._workshop_properties(broker_port, controller_port)
         path = self.node_dir(node) / "server.properties"
         path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)  # the workshop profile's file holds the super user's password
         path.write_text(text)
         log4j = self.dir / "log4j2.yaml"
         log4j.write_text(resources.files("helpers.broker").joinpath("resources/log4j2.yaml").read_text())
         return path
+
+    def _workshop_properties(self, broker_port: int, controller_port: int) -> str:
+        """Overrides (later keys win in a properties file) for the workshop profile."""
+        user, password = self.admin
+        return "\n".join([
+            "", "# ---- workshop profile: SASL/SCRAM for everyone, ACLs enforced ----",
+            f"listeners=SASL_PLAINTEXT://{self.advertised_host}:{broker_port},CONTROLLER://{HOST}:{controller_port}",
+            f"advertised.listeners=SASL_PLAINTEXT://{self.advertised_host}:{broker_port}",
+            "inter.broker.listener.name=SASL_PLAINTEXT",
+            "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256",
+            "listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+            "listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-256",
+            "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram."
+            f'ScramLoginModule required username="{user}" password="{password}";',
+            "sasl.mechanism.controller.protocol=PLAIN",
+            "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain."
+            f'PlainLoginModule required username="{user}" password="{password}" user_{user}="{password}";',
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            f"super.users=User:{user}",
+            "allow.everyone.if.no.acl.found=false", ""])
+
+    def _secret(self) -> str | None:
+        return self.admin[1] if self.admin else os.environ.get("CODEALONG_SASL_PASSWORD") if self.sasl else None
 
     def _format(self, node: int, java: str, libs: Path, cluster_id: str) -> None:
         data = self.node_dir(node) / "data"
@@ -265,12 +330,13 @@ class LocalCluster:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             output = (proc.stdout + proc.stderr).strip()[-400:]
-            secret = os.environ.get("CODEALONG_SASL_PASSWORD")
-            if self.sasl and secret:
-                output = output.replace(secret, "***")
+            if self._secret():
+                output = output.replace(self._secret(), "***")
             raise BrokerError(f"Formatting node {node}'s storage failed: {output}", RESET_FIX)
 
     def _scram_user(self) -> list[str]:
+        if self.admin:
+            return ["--add-scram", f"SCRAM-SHA-256=[name={self.admin[0]},password={self.admin[1]}]"]
         if not self.sasl:
             return []
         user, password = os.environ.get("CODEALONG_SASL_USERNAME"), os.environ.get("CODEALONG_SASL_PASSWORD")
@@ -321,7 +387,7 @@ class LocalCluster:
                                       f"Read {self.log_file(node)} (`codealong broker logs`). If the data "
                                       f"is damaged, {RESET_FIX}")
             try:
-                metadata = probe_metadata(self.bootstrap, timeout=2)
+                metadata = probe_metadata(self.bootstrap, timeout=2, **self.client_settings)
                 if set(nodes) <= set(metadata.brokers):
                     return
             except BrokerUnreachable:
@@ -500,7 +566,7 @@ def ensure_broker(timeout: float = START_TIMEOUT_S, progress: bool = False, **cl
     servers = env_bootstrap()
     if servers:
         try:
-            probe_metadata(servers, timeout=5, **client_config)
+            probe_metadata(servers, timeout=5, **{**env_security().client_settings(), **client_config})
         except BrokerUnreachable as err:
             raise BrokerUnreachable(
                 f"KAFKA_BOOTSTRAP_SERVERS is set to {servers!r}, but {err.cause[0].lower()}{err.cause[1:]}",

@@ -1,0 +1,138 @@
+"""The instructor's admin side of a workshop: a SCRAM user per learner, PREFIXED ACLs on the
+learner's topics and groups, per-user quotas, and a reset that touches one learner only.
+
+Everything here runs as the cluster's super user (the `admin` connection)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, ResourcePatternType, ResourceType,
+                                   ScramCredentialInfo, ScramMechanism, UserScramCredentialUpsertion)
+
+from ..config import Connection
+from ..deadline import Deadline
+from ..errors import CodealongError
+from ..kafka_tools import kafka
+from ..names import SHARED_PREFIX, check_learner
+from ..progress import PROGRESS_TOPIC
+from ..topics import admin_for, create_topic
+
+log = logging.getLogger(__name__)
+
+SCRAM_ITERATIONS = 8192
+#: What a learner may do with topics under their prefix: everything the chapters do.
+TOPIC_OPERATIONS = (AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE,
+                    AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS)
+GROUP_OPERATIONS = (AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE)
+
+
+class WorkshopError(CodealongError):
+    """An instructor's command could not be carried out."""
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """Per-user limits, so one learner's runaway loop cannot starve the room. Kafka throttles a
+    user over quota (delays its answers); it never fails the requests."""
+    producer_byte_rate: int = 2 * 1024 * 1024
+    consumer_byte_rate: int = 4 * 1024 * 1024
+    request_percentage: int = 50  # of one broker thread's time, per user
+
+    def as_config(self) -> str:
+        return (f"producer_byte_rate={self.producer_byte_rate},consumer_byte_rate={self.consumer_byte_rate},"
+                f"request_percentage={self.request_percentage}")
+
+
+def acl_bindings(learner: str) -> list[AclBinding]:
+    """Every ACL a learner gets: their prefix's topics and groups, read on the workshop's topics,
+    write on the progress topic. Nothing else: Kafka's authorizer denies what no ACL allows."""
+    learner = check_learner(learner)
+    principal, prefix = f"User:{learner}", f"{learner}."
+
+    def allow(kind, name, pattern, operation):
+        return AclBinding(kind, name, pattern, principal, "*", operation, AclPermissionType.ALLOW)
+
+    own = [allow(ResourceType.TOPIC, prefix, ResourcePatternType.PREFIXED, op) for op in TOPIC_OPERATIONS]
+    own += [allow(ResourceType.GROUP, prefix, ResourcePatternType.PREFIXED, op) for op in GROUP_OPERATIONS]
+    shared = [allow(ResourceType.TOPIC, SHARED_PREFIX, ResourcePatternType.PREFIXED, op)
+              for op in (AclOperation.READ, AclOperation.DESCRIBE)]
+    shared.append(allow(ResourceType.TOPIC, PROGRESS_TOPIC, ResourcePatternType.LITERAL, AclOperation.WRITE))
+    return own + shared
+
+
+def _results(futures: dict, doing: str, timeout: float) -> None:
+    deadline = Deadline(timeout)
+    for key, future in futures.items():
+        try:
+            future.result(deadline.remaining(0.5))
+        except KafkaException as err:
+            raise WorkshopError(f"Kafka refused to {doing} ({key}): {err.args[0].str()}.",
+                                "Check that the admin credentials are the cluster's super user "
+                                "(CODEALONG_ADMIN_USER / CODEALONG_ADMIN_PASSWORD).") from None
+        except Exception as err:  # a future that timed out on our side
+            raise WorkshopError(f"Kafka did not finish to {doing} ({key}) within {timeout:g} s: {err}.",
+                                "Check the cluster (`codealong workshop status`) and run the command again.") from None
+
+
+def add_learner(admin: Connection, learner: str, password: str, timeout: float = 30) -> None:
+    """Create (or update) the learner's SCRAM user and ACLs; safe to run again."""
+    client = admin_for(admin)
+    upsert = UserScramCredentialUpsertion(learner, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, SCRAM_ITERATIONS),
+                                          password.encode())
+    _results(client.alter_user_scram_credentials([upsert], request_timeout=timeout), "create the user", timeout)
+    _results(dict(enumerate(client.create_acls(acl_bindings(learner), request_timeout=timeout).values())),
+             f"grant {learner}'s ACLs", timeout)
+
+
+def set_quotas(admin: Connection, quotas: Quotas) -> None:
+    """The same quotas for every user (Kafka's default user entity), and none for the admin,
+    who must be able to reset and watch the room whatever the learners do."""
+    for entity in (["--entity-default"], ["--entity-name", admin.security.client_settings()["sasl.username"]]):
+        limits = quotas.as_config() if entity == ["--entity-default"] else \
+            "producer_byte_rate=1073741824,consumer_byte_rate=1073741824,request_percentage=10000"
+        run = kafka("kafka-configs", "--alter", "--entity-type", "users", *entity, "--add-config", limits,
+                    where=admin, timeout=60)
+        if not run.ok:
+            raise WorkshopError(f"kafka-configs could not set the user quotas: {str(run)[-300:]}",
+                                "Check the admin credentials and the cluster, then run `workshop start` again.")
+
+
+def create_progress_topic(admin: Connection, replication_factor: int) -> None:
+    create_topic(admin, PROGRESS_TOPIC, partitions=1, replication_factor=replication_factor,
+                 config={"retention.ms": str(7 * 24 * 3600 * 1000)})
+
+
+@dataclass
+class ResetReport:
+    learner: str
+    topics: list[str]
+    groups: list[str]
+
+    def __str__(self) -> str:
+        return (f"{self.learner}: deleted {len(self.topics)} topic(s) and {len(self.groups)} group(s) "
+                f"under {self.learner}.")
+
+
+def reset_learner(admin: Connection, learner: str, timeout: float = 60) -> ResetReport:
+    """Delete the learner's topics and consumer groups (everything under `<learner>.`), nothing else.
+    A group with live members cannot be deleted: the error says to stop the learner's consumers."""
+    prefix = f"{check_learner(learner)}."
+    deadline = Deadline(timeout)
+    client = admin_for(admin)
+    topics = sorted(t for t in client.list_topics(timeout=deadline.remaining(0.5)).topics if t.startswith(prefix))
+    if topics:
+        _results(client.delete_topics(topics, request_timeout=deadline.remaining(0.5)), "delete topics",
+                 deadline.remaining(0.5))
+    listing = client.list_consumer_groups(request_timeout=deadline.remaining(0.5)).result(deadline.remaining(0.5))
+    groups = sorted(g.group_id for g in listing.valid if g.group_id.startswith(prefix))
+    if groups:
+        _results(client.delete_consumer_groups(groups, request_timeout=deadline.remaining(0.5)), "delete groups",
+                 deadline.remaining(0.5))
+    gone = deadline.until(lambda: not any(t.startswith(prefix) for t in
+                                          client.list_topics(timeout=deadline.remaining(0.5)).topics), step=0.2)
+    if not gone:
+        raise WorkshopError(f"{learner}'s topics were still listed {timeout:g} s after their deletion.",
+                            "Run the reset again in a moment.")
+    return ResetReport(learner, topics, groups)

@@ -1,0 +1,123 @@
+"""What the instructor's `codealong workshop ...` commands do, as functions (the CLI is a thin
+layer over them, and the tests call them directly)."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from .. import settings
+from ..broker import probe_metadata
+from ..config import Connection, SecurityConfig
+from ..deadline import Deadline
+from ..progress import PROGRESS_TOPIC
+from ..topics import admin_for, create_topic, delete_topic
+from .access import Quotas, WorkshopError, add_learner, create_progress_topic, reset_learner, set_quotas, ResetReport
+from .board import ProgressBoard, read_progress
+from .room import JoinSheet, Room, RoomError, WORKSHOP_PORT_OFFSET, read_env_file, workshop_dir
+
+log = logging.getLogger(__name__)
+
+
+def start_workshop(learners: list[str], nodes: int = 1, bootstrap: str | None = None, host: str = "127.0.0.1",
+                   port: int | None = None, folder: Path | None = None, quotas: Quotas = Quotas()) -> Room:
+    """Start (or extend) a workshop: the cluster (a local one unless `bootstrap` names an existing
+    one), the progress topic, quotas, and a user, ACLs and join sheet per learner. Running it
+    again with more learners adds them; a learner's password is kept once made."""
+    folder = folder or workshop_dir()
+    try:
+        room = Room.load(folder)
+        room.learners = room.learners + [name for name in learners if name not in room.learners]
+    except RoomError:
+        if bootstrap:
+            room = Room(folder, bootstrap, list(learners))
+        else:
+            first = port or settings.base_port() + WORKSHOP_PORT_OFFSET
+            room = Room(folder, ",".join(f"{host}:{first + 2 * i}" for i in range(nodes)), list(learners),
+                        nodes=nodes, port=first, host=host)
+    if room.nodes:
+        room.make_admin_password()
+        log.info("%s", room.cluster().start(progress=True))
+    admin = room.admin()
+    probe_metadata(room.bootstrap, timeout=10, **admin.client_settings())
+    create_progress_topic(admin, replication_factor=min(3, room.nodes or 3) if room.nodes else 1)
+    set_quotas(admin, quotas)
+    for learner in room.learners:
+        stored = room.password_file(learner)
+        password = read_env_file(stored).get("KAFKA_PASSWORD") if stored.exists() else None
+        password = password or secrets.token_urlsafe(18)
+        add_learner(admin, learner, password)
+        room.write_join_files(learner, password)
+    room.save()
+    room.write_room_sheet()
+    return room
+
+
+def learner_connection(sheet: JoinSheet) -> Connection:
+    """A connection with the sheet's login (the password read from its file into this process only)."""
+    os.environ["KAFKA_USERNAME"], os.environ["KAFKA_PASSWORD"] = sheet.user, sheet.password()
+    return Connection(endpoints=sheet.bootstrap, security=SecurityConfig(
+        protocol=sheet.security_protocol, sasl_mechanism=sheet.sasl_mechanism))
+
+
+def check_join(sheet: JoinSheet, timeout: float = 20) -> str:
+    """Log in as the learner and create, then delete, a topic under their prefix: proof that the
+    cluster answers, the password is right and the ACLs are in place. Returns what was checked."""
+    connection = learner_connection(sheet)
+    deadline = Deadline(timeout)
+    metadata = probe_metadata(sheet.bootstrap, timeout=deadline.remaining(1), **connection.client_settings())
+    probe = f"{sheet.learner}.join-check"
+    create_topic(connection, probe, timeout=deadline.remaining(1))
+    delete_topic(connection, probe, timeout=deadline.remaining(1))
+    return (f"Logged in to {sheet.bootstrap} as {sheet.user} ({len(metadata.brokers)} broker(s)); "
+            f"created and deleted {probe}: your topics and groups live under {sheet.learner}.")
+
+
+def status(room: Room, timeout: float = 15) -> ProgressBoard:
+    return read_progress(room.admin(), room.learners, timeout=timeout)
+
+
+def reset(room: Room, learner: str | None = None) -> list[ResetReport]:
+    names = [learner] if learner else room.learners
+    unknown = [n for n in names if n not in room.learners]
+    if unknown:
+        raise WorkshopError(f"{', '.join(unknown)} is not a learner of this workshop.",
+                            f"Use one of: {', '.join(room.learners)}.")
+    admin = room.admin()
+    return [reset_learner(admin, name) for name in names]
+
+
+def stop(room: Room) -> list[int]:
+    """Stop the workshop's local cluster (its data is kept; `start` brings it back)."""
+    cluster = room.cluster()
+    if cluster is None:
+        raise WorkshopError(f"This workshop uses an existing cluster ({room.bootstrap}); the codealong did not "
+                            "start it and does not stop it.", "Stop it the way it was started, if you mean to.")
+    return cluster.stop()
+
+
+def demo_leader(room: Room, down_s: float = 10.0, timeout: float = 60) -> list[str]:
+    """For the whole room: stop the node leading the progress topic, show that another node
+    took over while it was down, then start it again. Returns what happened, line by line."""
+    cluster = room.cluster()
+    if cluster is None or cluster.nodes < 3:
+        raise WorkshopError("The leader demonstration needs the workshop's own three-node cluster.",
+                            "Start the workshop with `--nodes 3` (a cluster you did not start is not ours to stop).")
+    admin = room.admin()
+    client = admin_for(admin)
+    before = client.list_topics(PROGRESS_TOPIC, timeout=10).topics[PROGRESS_TOPIC].partitions[0].leader
+    said = [f"{PROGRESS_TOPIC} partition 0 is led by node {before}; stopping node {before}."]
+    cluster.stop(node=before)
+    deadline = Deadline(timeout)
+
+    def new_leader():
+        leader = admin_for(admin).list_topics(PROGRESS_TOPIC, timeout=5).topics[PROGRESS_TOPIC].partitions[0].leader
+        return leader if leader not in (-1, before) else None
+
+    after = deadline.until(new_leader, step=0.5)
+    said.append(f"Node {after} leads it now." if after else f"No new leader within {timeout:g} s.")
+    Deadline(down_s).wait(down_s)  # time for the room to look at their own consumers and producers
+    cluster.start(node=before)
+    said.append(f"Node {before} is back, as a follower.")
+    return said

@@ -1,0 +1,159 @@
+"""Learner namespaces and the workshop's pure parts, tested without a broker: learner names,
+the one scoping function, which cluster the environment's credentials belong to, the ACLs a
+learner gets, the room's files, and the progress board's arithmetic."""
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from confluent_kafka.admin import AclOperation, ResourcePatternType, ResourceType
+
+from helpers import ConsumerConfig, ProducerConfig, credentials, parse_config, scoped
+from helpers.config import Connection, as_connection, security_for
+from helpers.names import InvalidLearnerName, check_learner
+from helpers.progress import ProgressEvent
+from helpers.workshop.access import acl_bindings
+from helpers.workshop.board import ProgressBoard
+from helpers.workshop.room import JoinSheet, Room, RoomError, learner_names
+
+
+@pytest.fixture
+def ana(monkeypatch):
+    monkeypatch.setenv("CODEALONG_LEARNER", "ana")
+
+
+@pytest.mark.parametrize("name, why", [
+    ("", "empty"), ("a.b", "'.'"), ("ana bo", "' '"), ("x" * 65, "65 characters"), ("workshop", "reserved"),
+    ("__ana", "reserved"), ("añá", "'ñ'"),
+])
+def test_a_learner_name_kafka_would_refuse_or_with_a_dot_is_a_clear_error(name, why):
+    with pytest.raises(InvalidLearnerName) as err:
+        check_learner(name)
+    assert why in err.value.cause and err.value.fix
+
+
+def test_a_bad_learner_in_the_environment_is_refused_where_names_are_made(monkeypatch):
+    monkeypatch.setenv("CODEALONG_LEARNER", "ana.b")
+    with pytest.raises(InvalidLearnerName, match="'.'"):
+        scoped("our_topic")
+
+
+def test_scoped_is_the_identity_alone_and_a_prefix_in_a_workshop(monkeypatch):
+    monkeypatch.delenv("CODEALONG_LEARNER", raising=False)
+    assert scoped("our_topic") == "our_topic"
+    monkeypatch.setenv("CODEALONG_LEARNER", "ana")
+    assert scoped("our_topic") == "ana.our_topic"
+    assert scoped("ana.our_topic") == "ana.our_topic"          # idempotent
+    assert scoped("workshop.progress") == "workshop.progress"  # the room's shared topic
+    assert scoped("__consumer_offsets") == "__consumer_offsets"
+
+
+def test_configs_put_topics_and_groups_under_the_learner(ana):
+    config = parse_config({"producer": {"topics": ["our_topic"]},
+                           "consumer": {"topics": ["our_topic", "another_topic"], "consumer_group": "example",
+                                        "message_handler": "json:dumps"}})
+    assert config.producer.topics == ("ana.our_topic",)
+    assert config.consumer.topics == ("ana.our_topic", "ana.another_topic")
+    assert config.consumer.consumer_group == "ana.example"
+    again = ConsumerConfig(endpoints=("h:1",), topics=config.consumer.topics, consumer_group="ana.example")
+    assert again.topics == config.consumer.topics and again.consumer_group == "ana.example"
+
+
+def test_the_environments_login_belongs_to_the_environments_cluster_only(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "room:9392")
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.setenv("KAFKA_SASL_MECHANISM", "SCRAM-SHA-256")
+    monkeypatch.setenv("KAFKA_USERNAME", "ana")
+    monkeypatch.setenv("KAFKA_PASSWORD", "not-shown")
+    assert Connection().security.protocol == "SASL_PLAINTEXT"
+    assert as_connection("room:9392").security.sasl_mechanism == "SCRAM-SHA-256"
+    assert ProducerConfig().security.protocol == "SASL_PLAINTEXT"
+    # A scratch broker a chapter starts on this machine is spoken to in plain text.
+    assert security_for(("127.0.0.1:19592",)).protocol == "PLAINTEXT"
+    assert ProducerConfig(endpoints=("127.0.0.1:19592",)).security.protocol == "PLAINTEXT"
+    login = credentials("room:9392")
+    assert login["sasl.username"] == "ana" and "not-shown" not in repr(login)
+    assert credentials("127.0.0.1:19592") == {}
+    # A file's explicit [security] still wins.
+    explicit = parse_config({"producer": {}, "security": {"protocol": "SSL"}})
+    assert explicit.producer.security.protocol == "SSL"
+
+
+def test_alone_there_are_no_credentials_to_add(monkeypatch):
+    for var in ("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM"):
+        monkeypatch.delenv(var, raising=False)
+    assert credentials() == {} and credentials("127.0.0.1:9092") == {}
+
+
+def test_a_learners_acls_cover_their_prefix_and_the_workshops_topics_only():
+    bindings = acl_bindings("ana")
+    assert {b.principal for b in bindings} == {"User:ana"}
+    own_topics = {b.operation for b in bindings if b.restype == ResourceType.TOPIC and b.name == "ana."}
+    assert {AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE,
+            AclOperation.DELETE} <= own_topics
+    assert all(b.resource_pattern_type == ResourcePatternType.PREFIXED for b in bindings if b.name == "ana.")
+    groups = {b.operation for b in bindings if b.restype == ResourceType.GROUP}
+    assert groups == {AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE}
+    shared = {(b.name, b.resource_pattern_type, b.operation) for b in bindings if b.name.startswith("workshop.")}
+    assert shared == {("workshop.", ResourcePatternType.PREFIXED, AclOperation.READ),
+                      ("workshop.", ResourcePatternType.PREFIXED, AclOperation.DESCRIBE),
+                      ("workshop.progress", ResourcePatternType.LITERAL, AclOperation.WRITE)}
+    assert not any(b.restype == ResourceType.BROKER or b.name == "kafka-cluster" for b in bindings)
+
+
+def test_learner_lists_by_name_or_count():
+    assert learner_names("ana, ben,cy") == ["ana", "ben", "cy"]
+    assert learner_names("3") == ["learner01", "learner02", "learner03"]
+    with pytest.raises(RoomError, match="repeats ana"):
+        learner_names("ana,ana")
+    with pytest.raises(InvalidLearnerName):
+        learner_names("ana,b.c")
+
+
+def test_join_sheets_keep_the_password_in_a_private_file(tmp_path, monkeypatch):
+    room = Room(tmp_path, "127.0.0.1:9392", ["ana"], nodes=1, port=9392)
+    room.save()
+    sheet_path = room.write_join_files("ana", "pa'ss\"word")
+    room.write_room_sheet()
+    assert "pa'ss" not in sheet_path.read_text() and "pa'ss" not in (tmp_path / "room.md").read_text()
+    secret = room.password_file("ana")
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    sheet = JoinSheet.load(sheet_path)
+    assert sheet.password() == "pa'ss\"word"
+    lines = sheet.export_lines()
+    assert len(lines) == 2 and "CODEALONG_LEARNER=ana" in lines[0] and "pa'ss" not in "".join(lines)
+    assert Room.load(tmp_path) == room
+
+
+def test_a_missing_workshop_or_sheet_says_what_to_do(tmp_path):
+    with pytest.raises(RoomError, match="no workshop") as err:
+        Room.load(tmp_path)
+    assert "workshop start" in err.value.fix
+    with pytest.raises(RoomError, match="does not exist"):
+        JoinSheet.load(tmp_path / "nobody.join.toml")
+
+
+def test_the_board_counts_checks_passed_and_who_is_stuck():
+    board = ProgressBoard(["ana", "ben", "cy"], chapters={3: 3, 4: 3})
+    events = [ProgressEvent("ana", 3, "3.1", False, 100.0), ProgressEvent("ana", 3, "3.1", True, 110.0),
+              ProgressEvent("ana", 3, "3.2", True, 120.0), ProgressEvent("ana", 3, "end", True, 130.0),
+              ProgressEvent("ben", 3, "3.1", False, 140.0), ProgressEvent("ben", 3, "3.1", False, 150.0),
+              ProgressEvent("ana", 3, "3.1", True, 160.0)]   # a re-run counts once
+    for event in events:
+        board.apply(ProgressEvent.from_json(event.to_json()))
+    rows = {row["learner"]: row for row in board.rows(now=200.0)}
+    assert rows["ana"]["chapters"] == {3: (3, 3), 4: (0, 3)} and rows["ana"]["stuck_on"] == ""
+    assert rows["ben"]["chapters"][3] == (0, 3) and rows["ben"]["stuck_on"] == "3.1 (x2)"
+    assert rows["cy"]["idle_s"] is None
+    assert [row["learner"] for row in board.rows(now=200.0)] == ["cy", "ben", "ana"]  # idle longest first
+    text = board.text(now=200.0)
+    assert "3/3" in text and "never" in text and "50 s ago" in text
+    assert "#8fd18f" in board.html(now=200.0)  # ana's chapter 3 is green
+
+
+def test_anything_else_on_the_progress_topic_is_not_an_event():
+    with pytest.raises(ValueError):
+        ProgressEvent.from_json(b"hello")
+    with pytest.raises(ValueError):
+        ProgressEvent.from_json(b'{"learner": "ana"}')
