@@ -239,6 +239,7 @@ def _resolve_security(config) -> None:
     """Fill a config's unset `security` from the environment (see security_for)."""
     if config.security is None:
         object.__setattr__(config, "security", security_for(config.endpoints))
+        object.__setattr__(config, "_security_resolved", True)  # so other endpoints resolve it again
 
 
 @dataclass(frozen=True)
@@ -368,6 +369,8 @@ def with_overrides(config, **overrides):
     for key in overrides:
         if key not in allowed:
             raise _unknown_key(config._section, key, allowed)
+    if "endpoints" in overrides and "security" not in overrides and getattr(config, "_security_resolved", False):
+        overrides["security"] = None  # the environment's login was for the old endpoints' cluster
     return replace(config, **overrides) if overrides else config
 
 

@@ -20,13 +20,16 @@ os.environ["CODEALONG_DIE_WITH_PARENT"] = "1"
 
 #: Figures the fault suite reports (messages sent, faults injected, messages lost).
 FAULT_FIGURES: list[str] = []
+#: Figures the workshop suite measures (quota latencies, the simulated room's time and memory).
+WORKSHOP_FIGURES: list[str] = []
 
 
 def pytest_terminal_summary(terminalreporter):
-    if FAULT_FIGURES:
-        terminalreporter.section("fault suite figures")
-        for line in FAULT_FIGURES:
-            terminalreporter.write_line(line)
+    for title, figures in (("fault suite figures", FAULT_FIGURES), ("workshop figures", WORKSHOP_FIGURES)):
+        if figures:
+            terminalreporter.section(title)
+            for line in figures:
+                terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,13 @@ the one scoping function, which cluster the environment's credentials belong to,
 learner gets, the room's files, and the progress board's arithmetic."""
 from __future__ import annotations
 
-import os
 import stat
 
 import pytest
 from confluent_kafka.admin import AclOperation, ResourcePatternType, ResourceType
 
 from helpers import ConsumerConfig, ProducerConfig, credentials, parse_config, scoped
-from helpers.config import Connection, as_connection, security_for
+from helpers.config import Connection, SecurityConfig, as_connection, security_for
 from helpers.names import InvalidLearnerName, check_learner
 from helpers.progress import ProgressEvent
 from helpers.workshop.access import acl_bindings
@@ -157,3 +156,15 @@ def test_anything_else_on_the_progress_topic_is_not_an_event():
         ProgressEvent.from_json(b"hello")
     with pytest.raises(ValueError):
         ProgressEvent.from_json(b'{"learner": "ana"}')
+
+
+def test_new_endpoints_get_their_own_login_not_the_environments(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "room:9392")
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    from helpers.config import with_overrides
+
+    room = ProducerConfig()
+    assert room.security.protocol == "SASL_PLAINTEXT"
+    assert with_overrides(room, endpoints=["127.0.0.1:9192"]).security.protocol == "PLAINTEXT"
+    explicit = ProducerConfig(security=SecurityConfig(protocol="SSL"))
+    assert with_overrides(explicit, endpoints=["127.0.0.1:9192"]).security.protocol == "SSL"

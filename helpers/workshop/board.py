@@ -18,7 +18,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from ..config import as_connection
 from ..deadline import Deadline
 from ..errors import CLIENT_LOG, BrokerUnreachable
-from ..progress import CHAPTER_END, PROGRESS_TOPIC, ProgressEvent, chapter_of
+from ..progress import PROGRESS_TOPIC, ProgressEvent, chapter_of
 
 log = logging.getLogger(__name__)
 
