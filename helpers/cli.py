@@ -111,9 +111,13 @@ def lock():
 
 
 @main.command()
-def prefetch():
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+def prefetch(folder):
     """Download (and check) the broker's and the tools' jars, and build the class-data archive (a
-    throwaway broker started and stopped once), so later starts are fast and need no network."""
+    throwaway broker started and stopped once), so later starts are fast and need no network.
+
+    With FOLDER: also put every Python wheel the project needs and the jars in FOLDER, for a room
+    without internet (FOLDER/README.txt says how learners install from it)."""
     import tempfile
 
     from . import settings as project_settings
@@ -128,6 +132,11 @@ def prefetch():
         throwaway.start()
         throwaway.stop()  # the clean stop builds the archive
     click.echo(f"Class-data archive: {project_settings.cache_dir() / 'class-data'}")
+    if folder:
+        from .offline import pack
+
+        counts = pack(folder)
+        click.echo(f"{folder}: {counts['wheels']} wheels and the Kafka jars; see {folder / 'README.txt'}.")
 
 
 @main.command()

@@ -1,0 +1,47 @@
+"""A room without internet: `codealong prefetch DIR` holds every wheel and jar; a fresh virtual
+environment installs from it with no package index, and the broker starts from it with no
+Maven repository reachable. Slow (a full install): it runs in the side suite beside the main one."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from helpers.broker.cluster import free_ports
+from helpers.offline import CACHE_NAME, pack
+from helpers.settings import REPO_ROOT
+
+NOWHERE = "http://127.0.0.1:9/"  # nothing listens there: any download attempt fails at once
+
+
+@pytest.mark.timeout(1500)
+def test_install_and_broker_start_from_the_prefetched_folder_alone(tmp_path):
+    folder = tmp_path / "usb-stick"
+    counts = pack(folder)
+    assert counts["wheels"] > 50 and (folder / CACHE_NAME / "maven-repository").is_dir()
+    assert "--no-index --find-links" in (folder / "README.txt").read_text()
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    offline = {**os.environ, "PIP_INDEX_URL": NOWHERE, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--no-index", "--find-links",
+                                str(folder / "wheels"), "-e", str(REPO_ROOT)],
+                               env=offline, capture_output=True, text=True, timeout=1200)
+    assert installed.returncode == 0, installed.stderr[-2000:]
+
+    home = tmp_path / "learner-home"
+    shutil.copytree(folder / CACHE_NAME, home / ".cache" / "kafka-codealong")
+    learner = {**offline, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"),
+               "XDG_STATE_HOME": str(home / ".local" / "state"), "CODEALONG_MAVEN_REPOSITORY": NOWHERE,
+               "CODEALONG_CACHE_DIR": "", "CODEALONG_STATE_DIR": "", "CODEALONG_PORT": str(free_ports(2))}
+    script = ("from helpers.broker import LocalCluster\n"
+              "c = LocalCluster()\n"
+              "try:\n    print(c.start())\n"
+              "finally:\n    c.stop()\n")
+    started = subprocess.run([str(venv / "bin" / "python"), "-c", script], env=learner, capture_output=True,
+                             text=True, timeout=300)
+    assert started.returncode == 0, started.stdout[-1000:] + started.stderr[-2000:]
+    assert "Kafka is ready at 127.0.0.1:" in started.stdout
