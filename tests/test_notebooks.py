@@ -32,6 +32,9 @@ def test_notebook_shape(path):
     assert "check_environment()" in cells[0].source
     assert cells[1].metadata.get("tags") == ["parameters"]
     assert "BOOTSTRAP_SERVERS" in cells[1].source and "TIMEOUT_S" in cells[1].source
+    assert "LEARNER = learner_from_environment()" in cells[1].source   # a workshop's learner, "" alone
+    assert "use_learner(LEARNER)" in cells[2].source
+    assert f"chapter_done({int(path.name[1:3])})" in cells[-1].source  # the end reaches the board
     markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
     assert markdown[0].startswith(f"# {int(path.name[1:3])}.") and "**Goal:**" in markdown[0]
     assert any(m.startswith("## Check yourself") for m in markdown)
