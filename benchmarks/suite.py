@@ -148,6 +148,10 @@ def plot(results: dict, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict:
+    if argv and "--room" in argv:  # the workshop benchmark: learners per machine
+        from . import workshop_room
+
+        return workshop_room.main([a for a in argv if a != "--room"])
     parser = argparse.ArgumentParser(prog="codealong bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run in CI")
     parser.add_argument("--messages", type=int, default=None, help="messages per throughput run (default 20000)")

@@ -239,7 +239,8 @@ def kafka(ctx, tool):
 @click.pass_context
 def bench(ctx):
     """Benchmarks: helpers vs raw confluent-kafka, Kafka's own tool, start-up and notebook times.
-    Options: --quick, --messages N, --repeat N, --output DIR."""
+    Options: --quick, --messages N, --repeat N, --output DIR. `--room [--learners 1,4,8]`: how
+    many learners one machine serves as a workshop cluster."""
     from benchmarks.suite import main as run_benchmarks
 
     run_benchmarks(ctx.args)

@@ -268,3 +268,15 @@ def test_a_room_of_ten_learners_runs_the_chapters_and_the_board_shows_each_one(r
     secrets_ = [JoinSheet.load(room.join_file(n)).password() for n in room.learners] + [room.admin_login()[1]]
     outputs = text + "".join(path.read_text() for run in result.runs for path in (run.folder / "out").glob("*.ipynb"))
     assert not any(secret in outputs for secret in secrets_), "a password reached a notebook's output"
+
+
+@pytest.mark.timeout(900)
+def test_the_room_benchmark_prints_learners_per_machine(tmp_path):
+    """A smoke run of `codealong bench --room` (one chapter, one and two learners)."""
+    result = CliRunner().invoke(main, ["bench", "--room", "--learners", "1,2", "--chapters", "3",
+                                       "--output", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "per learner s" in result.output and "degrades" in result.output
+    rows = __import__("json").loads((tmp_path / "room.json").read_text())["rows"]
+    assert set(rows) == {"1", "2"} and all(not row["failed"] and row["broker_peak_rss_mib"] > 0
+                                            for row in rows.values())
