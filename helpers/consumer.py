@@ -31,6 +31,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 
 from .config import ConsumerConfig, with_overrides
 from .deadline import Deadline
+from .diagnosis import FIXES
 from .errors import CLIENT_LOG, CodealongError
 from .retry import RetryPolicy
 
@@ -359,10 +360,10 @@ class ConsumerWorker:
             raise KafkaException(err)
         if err.code() != KafkaError._PARTITION_EOF and err.str() not in self._reported_client_errors:
             self._reported_client_errors.add(err.str())
-            fix = (" Create the topic first (this client's consumers do not create topics: librdkafka's "
-                   "allow.auto.create.topics is false)."
-                   if err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART else "")
-            self._report(CodealongError(err.str(), fix.strip() or "See the broker log."), "subscription")
+            fix = ("Create the topic first (this client's consumers do not create topics: librdkafka's "
+                   "allow.auto.create.topics is false)." if err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+                   else FIXES.get(err.name(), "See the broker log."))
+            self._report(CodealongError(f"{err.str()} ({err.name()})", fix), "subscription")
         return True
 
     # ---- calling the handler ----------------------------------------------------------------

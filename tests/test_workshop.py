@@ -280,3 +280,15 @@ def test_the_room_benchmark_prints_learners_per_machine(tmp_path):
     rows = __import__("json").loads((tmp_path / "room.json").read_text())["rows"]
     assert set(rows) == {"1", "2"} and all(not row["failed"] and row["broker_peak_rss_mib"] > 0
                                             for row in rows.values())
+
+
+def test_a_consumer_group_outside_the_prefix_is_refused_with_cause_and_fix(room, monkeypatch):
+    ana = login(room, "ana")
+    monkeypatch.delenv("CODEALONG_LEARNER", raising=False)   # the learner forgot to set it
+    create_topic(ana, "ana.group-check")
+    config = ConsumerConfig(endpoints=ana.endpoints, security=ana.security, topics=("ana.group-check",),
+                            consumer_group="readers", session_timeout_ms=6000)
+    with ConsumerWorker(config, lambda message: OK, name="outside") as worker:
+        assert Deadline(15).until(lambda: list(worker.errors), step=0.2)
+    report = worker.errors[0].error
+    assert "GROUP_AUTHORIZATION_FAILED" in report.cause and "your prefix" in report.fix

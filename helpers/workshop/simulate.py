@@ -45,12 +45,19 @@ class RoomRun:
     samples: list[float] = field(default_factory=list)
 
 
+def _not_the_codealong(folder: str, names: list[str]) -> set[str]:
+    """What a learner's copy leaves out: the learner edition, the instructor's folder, caches, and
+    anything that is not a plain file or folder (the IPC sockets of kernels running right now)."""
+    skipped = set(shutil.ignore_patterns("instructor", "[0-9]*", "__pycache__", "kernel-ipc-*", ".state")(folder, names))
+    return skipped | {name for name in names if not (os.path.isfile(os.path.join(folder, name))
+                                                     or os.path.isdir(os.path.join(folder, name)))}
+
+
 def learner_home(base: Path, learner: str) -> Path:
     """The learner's own copy of the notebooks (the chapters write example_app's files, which
     learners sharing one folder would overwrite under each other)."""
     home = base / learner
-    shutil.copytree(REPO_ROOT / "notebooks", home / "notebooks", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("instructor", "[0-9]*", "__pycache__"))
+    shutil.copytree(REPO_ROOT / "notebooks", home / "notebooks", dirs_exist_ok=True, ignore=_not_the_codealong)
     shutil.copy(REPO_ROOT / "docker-compose.yml", home / "docker-compose.yml")
     return home
 
