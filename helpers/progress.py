@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass
 from confluent_kafka import Producer
 
 from .config import Connection, env_bootstrap
-from .errors import CLIENT_LOG
 from .names import current_learner
 
 log = logging.getLogger(__name__)
@@ -64,8 +63,10 @@ class _Publisher:
     def _client(self) -> Producer:
         with self._lock:
             if self._producer is None:
+                # log_level 0: a cluster that is down must not fill the learner's cell with the client's
+                # reconnect lines; a lost event is logged once, by _logged, at INFO.
                 settings = {**Connection().client_settings(), "client.id": "codealong-progress", "acks": 1,
-                            "message.timeout.ms": 10000, "linger.ms": 0, "logger": CLIENT_LOG}
+                            "message.timeout.ms": 10000, "linger.ms": 0, "log_level": 0}
                 self._producer = Producer(settings)
                 atexit.register(self.flush, FLUSH_AT_EXIT_S)
             return self._producer

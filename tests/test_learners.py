@@ -168,3 +168,31 @@ def test_new_endpoints_get_their_own_login_not_the_environments(monkeypatch):
     assert with_overrides(room, endpoints=["127.0.0.1:9192"]).security.protocol == "PLAINTEXT"
     explicit = ProducerConfig(security=SecurityConfig(protocol="SSL"))
     assert with_overrides(explicit, endpoints=["127.0.0.1:9192"]).security.protocol == "SSL"
+
+
+def test_a_progress_event_never_fails_or_slows_the_learners_cell(monkeypatch):
+    """Nothing answers at the bootstrap address: the check's event is queued and dropped later."""
+    import time
+
+    from helpers import progress
+
+    monkeypatch.setenv("CODEALONG_LEARNER", "ana")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9")
+    monkeypatch.delenv("KAFKA_SECURITY_PROTOCOL", raising=False)
+    monkeypatch.setattr(progress, "_publisher", progress._Publisher())
+    assert progress.workshop_mode()
+    began = time.monotonic()
+    for _ in range(20):
+        progress.report_check("3.1", True)
+    progress.chapter_done(3)
+    assert time.monotonic() - began < 0.5
+    assert progress.flush(0.1) > 0   # still queued: nobody received them, and nobody waited
+
+
+def test_alone_no_progress_event_is_made(monkeypatch):
+    from helpers import progress
+
+    monkeypatch.delenv("CODEALONG_LEARNER", raising=False)
+    monkeypatch.setattr(progress, "_publisher", progress._Publisher())
+    progress.report_check("3.1", True)
+    assert progress._publisher._producer is None

@@ -292,3 +292,31 @@ def test_a_consumer_group_outside_the_prefix_is_refused_with_cause_and_fix(room,
         assert Deadline(15).until(lambda: list(worker.errors), step=0.2)
     report = worker.errors[0].error
     assert "GROUP_AUTHORIZATION_FAILED" in report.cause and "your prefix" in report.fix
+
+
+def test_kafkas_own_tools_log_in_as_the_learner_and_see_only_their_topics(room):
+    from helpers.kafka_tools import kafka
+
+    ana, ben = login(room, "ana"), login(room, "ben")
+    create_topic(ana, "ana.tool-check")
+    create_topic(ben, "ben.tool-check")
+    listed = kafka("kafka-topics", "--list", where=ana)
+    assert listed.ok, str(listed)
+    assert "ana.tool-check" in listed.stdout and "ben.tool-check" not in listed.stdout
+    password = ana.security.client_settings()["sasl.password"]
+    assert password not in " ".join(listed.args) and password not in str(listed)
+
+
+@pytest.mark.timeout(600)
+def test_the_leader_demonstration_stops_a_node_and_brings_it_back(tmp_path):
+    from helpers.workshop.lifecycle import demo_leader
+
+    trio = start_workshop(["ana"], nodes=3, port=free_ports(6), folder=tmp_path / "trio-workshop")
+    try:
+        said = demo_leader(trio, down_s=1)
+        assert said[0].startswith("workshop.progress partition 0 is led by node")
+        assert said[1].startswith("Node ") and "leads it now" in said[1]
+        assert said[2].endswith("is back, as a follower.")
+        assert all(node.running for node in trio.cluster().status())
+    finally:
+        stop(trio)
