@@ -62,15 +62,17 @@ def acl_bindings(learner: str) -> list[AclBinding]:
     return own + shared
 
 
-def _results(futures: dict, doing: str, timeout: float) -> None:
+ADMIN_FIX = ("Check that the admin credentials are the cluster's super user "
+             "(CODEALONG_ADMIN_USER / CODEALONG_ADMIN_PASSWORD).")
+
+
+def _results(futures: dict, doing: str, timeout: float, fix: str = ADMIN_FIX) -> None:
     deadline = Deadline(timeout)
     for key, future in futures.items():
         try:
             future.result(deadline.remaining(0.5))
         except KafkaException as err:
-            raise WorkshopError(f"Kafka refused to {doing} ({key}): {err.args[0].str()}.",
-                                "Check that the admin credentials are the cluster's super user "
-                                "(CODEALONG_ADMIN_USER / CODEALONG_ADMIN_PASSWORD).") from None
+            raise WorkshopError(f"Kafka refused to {doing} ({key}): {err.args[0].str()}.", fix) from None
         except Exception as err:  # a future that timed out on our side
             raise WorkshopError(f"Kafka did not finish to {doing} ({key}) within {timeout:g} s: {err}.",
                                 "Check the cluster (`codealong workshop status`) and run the command again.") from None
@@ -129,7 +131,8 @@ def reset_learner(admin: Connection, learner: str, timeout: float = 60) -> Reset
     groups = sorted(g.group_id for g in listing.valid if g.group_id.startswith(prefix))
     if groups:
         _results(client.delete_consumer_groups(groups, request_timeout=deadline.remaining(0.5)), "delete groups",
-                 deadline.remaining(0.5))
+                 deadline.remaining(0.5), fix=f"A group with running consumers cannot be deleted: ask {learner} to stop "
+                 "them (or restart the notebook's kernel), then reset again.")
     gone = deadline.until(lambda: not any(t.startswith(prefix) for t in
                                           client.list_topics(timeout=deadline.remaining(0.5)).topics), step=0.2)
     if not gone:
