@@ -5,7 +5,9 @@ import re
 
 
 def pytest_ignore_collect(collection_path, config):
+    """True to skip a path; None (never False) otherwise, so that --ignore still works."""
     if collection_path.parent.name == "instructor":
         return True
-    return bool(re.fullmatch(r"[0-9][0-9]_.*\.ipynb", collection_path.name)) and \
-        collection_path.parent.name == "notebooks"
+    if re.fullmatch(r"[0-9][0-9]_.*\.ipynb", collection_path.name) and collection_path.parent.name == "notebooks":
+        return True
+    return None
