@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 
 from .errors import CodealongError
 
@@ -97,3 +98,15 @@ def scoped(name: str) -> str:
     if not learner or not isinstance(name, str) or name.startswith((f"{learner}.", SHARED_PREFIX, "__")):
         return name
     return f"{learner}.{name}"
+
+
+@contextmanager
+def learner_scope(name: str | None):
+    """Within the block, `name` is the learner (None: nobody, names as written); restored after.
+    For a cell that talks to a broker of its own whose users are not the workshop's."""
+    saved = os.environ.get(LEARNER_VARIABLE)
+    use_learner(name)
+    try:
+        yield
+    finally:
+        use_learner(saved)

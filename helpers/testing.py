@@ -13,7 +13,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from .config import as_connection
 from .consumer import message_dict
@@ -31,12 +31,24 @@ class Captured:
         return [(m["key"], m["value"]) for m in self.messages]
 
 
+#: Answers of a partition whose leadership is still settling (a topic just made, a busy broker).
+_SETTLING = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART)
+
+
 def _end_offsets(consumer: Consumer, topic: str, timeout: float) -> dict[int, int]:
-    metadata = consumer.list_topics(topic, timeout=timeout).topics[topic]
+    deadline = Deadline(timeout)
+    metadata = consumer.list_topics(topic, timeout=deadline.remaining(0.5)).topics[topic]
     if metadata.error is not None:
         return {}  # the topic does not exist yet: everything in it will be new
-    return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)[1]
-            for p in metadata.partitions}
+    ends = {}
+    for p in metadata.partitions:
+        while p not in ends:
+            try:
+                ends[p] = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=deadline.remaining(0.5))[1]
+            except KafkaException as err:  # asked again while the deadline lasts
+                if err.args[0].code() not in _SETTLING or not deadline.wait(0.1):
+                    raise
+    return ends
 
 
 @contextmanager

@@ -196,3 +196,14 @@ def test_alone_no_progress_event_is_made(monkeypatch):
     monkeypatch.setattr(progress, "_publisher", progress._Publisher())
     progress.report_check("3.1", True)
     assert progress._publisher._producer is None
+
+
+def test_learner_scope_sets_and_restores_the_learner(monkeypatch):
+    from helpers.names import learner_scope
+
+    monkeypatch.setenv("CODEALONG_LEARNER", "ana")
+    with learner_scope(None):
+        assert scoped("t") == "t"
+    with learner_scope("ben"):
+        assert scoped("t") == "ben.t"
+    assert scoped("t") == "ana.t"

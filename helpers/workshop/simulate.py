@@ -62,13 +62,15 @@ def learner_home(base: Path, learner: str) -> Path:
     return home
 
 
-def run_learner(room: Room, base: Path, learner: str, chapters: str, timeout: float = 900) -> LearnerRun:
-    """`codealong run --only CHAPTERS` as the learner, with the join sheet's environment."""
+def run_learner(room: Room, base: Path, learner: str, chapters: str, timeout: float = 900,
+                extra_env: dict[str, str] | None = None) -> LearnerRun:
+    """`codealong run --only CHAPTERS` as the learner, with the join sheet's environment (and
+    `extra_env`, e.g. a machine without Java)."""
     home = learner_home(base, learner)
     port = free_ports(110)  # the learner's own brokers: chapter 2's, chapter 8's three nodes and scratch ones
     sheet = JoinSheet.load(room.join_file(learner))
     env = {**os.environ, **sheet.environment(), "KAFKA_PASSWORD": sheet.password(),
-           "CODEALONG_STATE_DIR": str(home / "state"), "CODEALONG_PORT": str(port)}
+           "CODEALONG_STATE_DIR": str(home / "state"), "CODEALONG_PORT": str(port), **(extra_env or {})}
     for key in INSTRUCTOR_ONLY:
         env.pop(key, None)
     began = time.monotonic()
