@@ -93,8 +93,8 @@ def _broker_rss_mib(room: Room) -> float:
     return total / 2**20
 
 
-def run_room(room: Room, base: Path, jobs: list[tuple[str, str]], parallel: int) -> RoomRun:
-    """Run every (learner, chapters) job, `parallel` at a time; samples the brokers' memory."""
+def run_room(room: Room, base: Path, jobs: list[tuple], parallel: int) -> RoomRun:
+    """Run every (learner, chapters[, extra_env]) job, `parallel` at a time; samples the brokers' memory."""
     stop = threading.Event()
     samples: list[float] = []
 
@@ -106,7 +106,8 @@ def run_room(room: Room, base: Path, jobs: list[tuple[str, str]], parallel: int)
     began = time.monotonic()
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
-            runs = list(pool.map(lambda job: run_learner(room, base, *job), jobs))
+            runs = list(pool.map(lambda job: run_learner(room, base, job[0], job[1],
+                                                         extra_env=job[2] if len(job) > 2 else None), jobs))
     finally:
         stop.set()
         sampler.join(5)
