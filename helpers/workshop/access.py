@@ -32,6 +32,10 @@ class WorkshopError(CodealongError):
     """An instructor's command could not be carried out."""
 
 
+#: The admin's own quota: high enough never to throttle resets and the board.
+UNLIMITED = "producer_byte_rate=1073741824,consumer_byte_rate=1073741824,request_percentage=10000"
+
+
 @dataclass(frozen=True)
 class Quotas:
     """Per-user limits, so one learner's runaway loop cannot starve the room. Kafka throttles a
@@ -91,9 +95,8 @@ def add_learner(admin: Connection, learner: str, password: str, timeout: float =
 def set_quotas(admin: Connection, quotas: Quotas) -> None:
     """The same quotas for every user (Kafka's default user entity), and none for the admin,
     who must be able to reset and watch the room whatever the learners do."""
-    for entity in (["--entity-default"], ["--entity-name", admin.security.client_settings()["sasl.username"]]):
-        limits = quotas.as_config() if entity == ["--entity-default"] else \
-            "producer_byte_rate=1073741824,consumer_byte_rate=1073741824,request_percentage=10000"
+    admin_user = admin.security.client_settings()["sasl.username"]
+    for entity, limits in ((["--entity-default"], quotas.as_config()), (["--entity-name", admin_user], UNLIMITED)):
         run = kafka("kafka-configs", "--alter", "--entity-type", "users", *entity, "--add-config", limits,
                     where=admin, timeout=60)
         if not run.ok:
