@@ -326,7 +326,9 @@ class LocalCluster:
         cmd = [java, "-Xmx256m", f"-Dlog4j2.configurationFile={self.dir / 'log4j2.yaml'}",
                "-cp", classpath(libs), "kafka.tools.StorageTool", "format",
                f"--cluster-id={cluster_id}", f"--config={self.node_dir(node) / 'server.properties'}",
-               *self._scram_user()]
+               # Share groups (KIP-932, chapter 13) are a feature level of the cluster's metadata;
+               # named here so the embedded broker has them whatever the release's default.
+               "--feature", "share.version=2", *self._scram_user()]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             output = (proc.stdout + proc.stderr).strip()[-400:]
