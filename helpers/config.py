@@ -311,6 +311,9 @@ class ConsumerConfig(_Checked):
     batch: bool = False   # True: the handler takes a list (Kaffe's GroupMemberSupervisor)
     max_batch_size: int = _range(500, 1, 100_000, " (messages handed over at once)")
     session_timeout_ms: int = _range(10000, 1000, 3_600_000)
+    # "consumer": Kafka 4's rebalance protocol (KIP-848): the broker assigns, members keep the
+    # partitions they do not give up, and the session is the broker's setting (not ours).
+    group_protocol: Literal["classic", "consumer"] = "classic"
     security: SecurityConfig | None = None  # None: security_for(endpoints)
 
     def __post_init__(self):
@@ -340,10 +343,11 @@ class ConsumerConfig(_Checked):
         if not self.consumer_group:
             raise ConfigError(f"[{self._section}] has no consumer_group: Kafka keeps a consumer's progress "
                               "per group.", "Name the group: consumer_group = \"example-consumer-group\".")
+        group = ({"group.protocol": "consumer"} if self.group_protocol == "consumer"
+                 else {"session.timeout.ms": self.session_timeout_ms})
         return {**self.connection.client_settings(), "group.id": self.consumer_group,
                 "auto.offset.reset": self.auto_offset_reset(), "enable.auto.commit": True,
-                "enable.auto.offset.store": False, "auto.commit.interval.ms": 1000,
-                "session.timeout.ms": self.session_timeout_ms}
+                "enable.auto.offset.store": False, "auto.commit.interval.ms": 1000, **group}
 
     def resolve_handler(self) -> Callable:
         return resolve_handler(self.message_handler)

@@ -29,7 +29,8 @@ from typing import Any, Callable, ClassVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from .config import ConsumerConfig, with_overrides
+from .config import ConfigError, ConsumerConfig, with_overrides
+from .dead_letter import DeadLetter, DeadLetterError, DeadLetterWriter
 from .deadline import Deadline
 from .diagnosis import FIXES
 from .errors import CLIENT_LOG, CodealongError
@@ -70,6 +71,13 @@ class ErrorReport:
         return f"{self.where}: {type(self.error).__name__}: {self.error}"
 
 
+@dataclass(frozen=True)
+class AssignmentChange:
+    at: float            # time.time()
+    change: str          # "assigned" or "revoked"
+    partitions: tuple    # ((topic, partition), ...)
+
+
 def message_dict(msg: Message, decode: str = "text") -> dict[str, Any]:
     """A confluent-kafka Message as the plain dict a handler receives."""
     ts_type, ts = msg.timestamp()
@@ -102,9 +110,11 @@ class ConsumerWorker:
     _registry_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, config: ConsumerConfig, handler: Callable | str | None = None, *, name: str | None = None,
-                 retry: RetryPolicy | None = None, keep: int = DEFAULT_KEEP, **overrides):
-        """`retry` decides the backoff and when to give up (default: RetryPolicy()); `keep` bounds
-        how many handled messages wait for `wait_for`; `overrides` replace config fields."""
+                 retry: RetryPolicy | None = None, dead_letter: DeadLetter | None = None, keep: int = DEFAULT_KEEP,
+                 **overrides):
+        """`retry` decides the backoff and when to give up (default: RetryPolicy()); `dead_letter`
+        moves a message that failed `after` times to a topic instead (see helpers.dead_letter);
+        `keep` bounds how many handled messages wait for `wait_for`; `overrides` replace config fields."""
         self.config = with_overrides(config, **overrides)
         if handler is not None:
             self.config = replace(self.config, message_handler=handler)
@@ -112,6 +122,13 @@ class ConsumerWorker:
         self.config.client_settings()  # a missing group or credentials are reported now, not in the thread
         self.name = name or self.config.consumer_group
         self.retry = retry or RetryPolicy()
+        if dead_letter is not None and self.config.batch:
+            raise ConfigError("A dead-letter topic works per message; this worker's handler takes batches.",
+                              "Use batch = false with dead_letter, or handle poison messages in the batch handler.")
+        self.dead_letter = dead_letter
+        #: Messages moved to the dead-letter topic (dicts, with "attempts" and "error").
+        self.dead_lettered: deque[dict] = deque(maxlen=keep)
+        self._attempts: dict[tuple[str, int, int], int] = {}  # failures per message, with dead_letter
         self.errors: deque[ErrorReport] = deque(maxlen=100)
         self.retries = 0      # handler failures retried (seek back, pause, deliver again)
         self.rebuilds = 0     # clients rebuilt after a fatal client error
@@ -129,6 +146,8 @@ class ConsumerWorker:
         self._paused: dict[tuple[str, int], tuple[float, int]] = {}  # partition -> (resume at, offset)
         self._positions: dict[tuple[str, int], int] = {}  # next offset to handle, per partition
         self._reported_client_errors: set[str] = set()
+        #: Every partition this member was given or gave up, with the time (a rebalance timeline).
+        self.assignment_log: deque[AssignmentChange] = deque(maxlen=1000)
 
     @property
     def state(self) -> str:
@@ -276,6 +295,7 @@ class ConsumerWorker:
         settings = {**self.config.client_settings(), "client.id": self.name, "error_cb": self._on_client_error}
         consumer = Consumer(settings, logger=CLIENT_LOG)
         self._paused.clear()
+        dead_letters = DeadLetterWriter(self.dead_letter, self.config.connection) if self.dead_letter else None
         try:
             consumer.subscribe(list(self.config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke,
                                on_lost=self._on_revoke)
@@ -291,17 +311,20 @@ class ConsumerWorker:
                 if self.config.batch:
                     self._handle_batches(consumer, good)
                 else:
-                    self._handle_each(consumer, good)
+                    self._handle_each(consumer, good, dead_letters)
         finally:
+            if dead_letters is not None:
+                dead_letters.close()
             self._assignment.clear()
             consumer.close()  # commits the offsets stored for confirmed messages; leaves the group
 
     # ---- failures: seek back, pause, resume -------------------------------------------------
-    def _retry_later(self, consumer: Consumer, topic: str, partition: int, offset: int, error: HandlerError,
-                     where: str) -> None:
-        """Deliver `offset` of this partition again after the policy's pause; other partitions go on."""
+    def _retry_later(self, consumer: Consumer, topic: str, partition: int, offset: int, error: CodealongError,
+                     where: str, attempt: int | None = None) -> None:
+        """Deliver `offset` of this partition again after the policy's pause; other partitions go on.
+        `attempt` (with a dead-letter topic): the pause grows per message, and the worker never gives up."""
         self._report(error, where)
-        pause = self.retry.failed()
+        pause = self.retry.failed() if attempt is None else self.retry.backoff(attempt)
         if pause is None:
             raise _GaveUp(error.cause)
         self.retries += 1
@@ -337,14 +360,27 @@ class ConsumerWorker:
                     if where not in self._positions:
                         self._positions[where] = consumer.get_watermark_offsets(partition, timeout=10)[1]
                     partition.offset = self._positions[where]
-            consumer.assign(partitions)
+            if consumer.rebalance_protocol() == "COOPERATIVE":  # group.protocol=consumer: only the new ones
+                consumer.incremental_assign(partitions)
+            else:
+                consumer.assign(partitions)
         self.rebalances += 1
         self._assignment |= {(p.topic, p.partition) for p in partitions}
+        self._log_assignment("assigned", partitions)
+
+    def _log_assignment(self, change: str, partitions) -> None:
+        if partitions:
+            self.assignment_log.append(AssignmentChange(time.time(), change,
+                                                        tuple(sorted((p.topic, p.partition) for p in partitions))))
 
     def _on_revoke(self, consumer, partitions) -> None:
+        self._log_assignment("revoked", partitions)
         for p in partitions:
             self._assignment.discard((p.topic, p.partition))
             self._paused.pop((p.topic, p.partition), None)  # its owner-to-be starts at the committed offset
+        if self._attempts:
+            gone = {(p.topic, p.partition) for p in partitions}
+            self._attempts = {key: n for key, n in self._attempts.items() if key[:2] not in gone}
 
     def _on_client_error(self, err: KafkaError) -> None:
         if err.fatal():
@@ -367,7 +403,8 @@ class ConsumerWorker:
         return True
 
     # ---- calling the handler ----------------------------------------------------------------
-    def _handle_each(self, consumer: Consumer, messages: list[Message]) -> None:
+    def _handle_each(self, consumer: Consumer, messages: list[Message],
+                     dead_letters: DeadLetterWriter | None = None) -> None:
         """Call the handler per message and store each confirmed offset. A failure sends its
         partition back to the failed message; the rest of that partition's chunk waits for it."""
         confirmed = []
@@ -378,15 +415,41 @@ class ConsumerWorker:
                     continue  # fetched before its partition went back; it comes again in order
                 message = message_dict(msg, self.config.decode)
                 problem = self._call(message, msg)
+                moved = False  # to the dead-letter topic: committed, but not confirmed by the handler
+                if problem is not None and dead_letters is not None:
+                    problem = self._dead_letter(dead_letters, msg, message, problem)
+                    moved = problem is None
                 if problem is not None:
-                    self._retry_later(consumer, msg.topic(), msg.partition(), msg.offset(), problem, _where(msg))
+                    # A handler failure below the limit pauses per attempt; a failed dead-letter
+                    # write counts against the retry policy (the worker may give up: nothing skipped).
+                    attempt = (self._attempts.get((*where_key, msg.offset()))
+                               if dead_letters and not isinstance(problem, DeadLetterError) else None)
+                    self._retry_later(consumer, msg.topic(), msg.partition(), msg.offset(), problem, _where(msg),
+                                      attempt)
                     continue
+                self._attempts.pop((*where_key, msg.offset()), None)
                 consumer.store_offsets(msg)
                 self._positions[where_key] = msg.offset() + 1
-                confirmed.append(message)
+                if not moved:
+                    confirmed.append(message)
         finally:
             if confirmed:
                 self._record(confirmed)
+
+    def _dead_letter(self, writer: DeadLetterWriter, msg: Message, message: dict,
+                     problem: HandlerError) -> CodealongError | None:
+        """Count this message's failure; at the limit, write it aside (None: move on)."""
+        key = (msg.topic(), msg.partition(), msg.offset())
+        attempts = self._attempts[key] = self._attempts.get(key, 0) + 1
+        if attempts < writer.policy.after:
+            return problem
+        try:
+            writer.write(msg, problem.cause, attempts)
+        except CodealongError as err:
+            return err
+        self._report(problem, f"{_where(msg)} moved to {writer.policy.topic!r} after {attempts} attempt(s)")
+        self.dead_lettered.append({**message, "attempts": attempts, "error": problem.cause})
+        return None
 
     def _call(self, message: dict, msg: Message) -> HandlerError | None:
         """Run the handler on one message: None if it confirmed, else the error to report."""

@@ -49,7 +49,11 @@ class RetryPolicy:
         self._recent.append(now)
         if len(self._recent) > self.max_retries:
             return None
-        return min(self.backoff_s[1], self.backoff_s[0] * 2 ** (len(self._recent) - 1))
+        return self.backoff(len(self._recent))
+
+    def backoff(self, attempt: int) -> float:
+        """The pause before retry number `attempt` (1, 2, ...), without recording a failure."""
+        return min(self.backoff_s[1], self.backoff_s[0] * 2 ** (max(attempt, 1) - 1))
 
     def describe(self) -> str:
         return f"{self.max_retries} retries within {self.window_s:g} s"

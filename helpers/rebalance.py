@@ -1,0 +1,127 @@
+"""Who owned which partition when: one member joins a group and leaves it again, under
+either rebalance protocol, recorded from the members' own assignment callbacks.
+
+    timeline = rebalance_timeline(BOOTSTRAP_SERVERS, "orders", protocol="consumer")
+    timeline.paused     # {"first": 0.0, "second": 0.0}: seconds a member owned nothing
+    plot_rebalance([classic, consumer])
+
+`classic` is the protocol every Kafka client spoke until Kafka 4 (the group leader
+assigns; librdkafka's default assignors take every partition away first). `consumer` is
+KIP-848 (the broker assigns and moves only what must move).
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from .config import ConsumerConfig, as_connection
+from .consumer import ConsumerWorker, wait_for_split
+from .deadline import Deadline
+from .names import scoped
+from .topics import admin_for
+
+PROTOCOLS = ("classic", "consumer")
+
+
+@dataclass
+class Timeline:
+    protocol: str
+    partitions: int
+    #: member -> [(partition, owned from, owned until)], seconds from the first member's start
+    owned: dict[str, list[tuple[int, float, float]]] = field(default_factory=dict)
+    #: what happened to the group, and when: [(seconds, "second joins"), ...]
+    marks: list[tuple[float, str]] = field(default_factory=list)
+    #: seconds from a mark until every partition had exactly one owner again
+    settled_after: dict[str, float] = field(default_factory=dict)
+    #: member -> partitions taken from it while it stayed in the group
+    revoked: dict[str, int] = field(default_factory=dict)
+    #: member -> seconds it spent without partitions it was then given back (a stop-the-world pause)
+    paused: dict[str, float] = field(default_factory=dict)
+    #: partition -> seconds nobody owned it (nobody could process it) while the group ran
+    unowned: dict[int, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        per_member = ", ".join(f"{m} lost {self.revoked[m]} and paused {self.paused[m] * 1000:.0f} ms" for m in self.owned)
+        settled = ", ".join(f"{mark} {seconds:.1f} s" for mark, seconds in self.settled_after.items())
+        idle = ", ".join(f"p{p} {seconds:.1f} s" for p, seconds in self.unowned.items())
+        return f"{self.protocol}: {per_member}; settled after: {settled}; unowned: {idle}"
+
+
+def _intervals(worker: ConsumerWorker, start: float, end: float) -> list[tuple[int, float, float]]:
+    """The worker's ownership as (partition, from, until), seconds from `start`."""
+    owned: dict[int, float] = {}
+    intervals = []
+    for change in worker.assignment_log:
+        for _, partition in change.partitions:
+            if change.change == "assigned":
+                owned.setdefault(partition, change.at - start)
+            elif partition in owned:
+                intervals.append((partition, owned.pop(partition), change.at - start))
+    return sorted(intervals + [(p, since, end - start) for p, since in owned.items()])
+
+
+def _gaps(spans: list[tuple[float, float]], begin: float, end: float) -> float:
+    """Seconds within [begin, end] covered by none of the spans."""
+    covered, reach = 0.0, begin
+    for lo, hi in sorted(spans):
+        lo, hi = max(lo, reach), min(hi, end)
+        if hi > lo:
+            covered, reach = covered + hi - lo, hi
+    return max(0.0, end - begin - covered)
+
+
+def _measure(timeline: Timeline, leaves: dict[str, float], end: float) -> None:
+    for member, spans in timeline.owned.items():
+        timeline.revoked[member] = sum(1 for _, _, until in spans if until < leaves[member] - 0.05)
+        paused = 0.0
+        for partition in {p for p, _, _ in spans}:
+            mine = sorted((lo, hi) for p, lo, hi in spans if p == partition)
+            others = [(lo, hi) for other, owned in timeline.owned.items() if other != member
+                      for p, lo, hi in owned if p == partition]
+            # Taken away and handed back with nobody else owning it meanwhile: a pure pause.
+            paused += sum(later[0] - earlier[1] for earlier, later in zip(mine, mine[1:])
+                          if not any(lo < later[0] and hi > earlier[1] for lo, hi in others))
+        timeline.paused[member] = round(paused, 3)
+    first_owned = min(lo for spans in timeline.owned.values() for _, lo, _ in spans)
+    for partition in range(timeline.partitions):
+        spans = [(lo, hi) for owned in timeline.owned.values() for p, lo, hi in owned if p == partition]
+        timeline.unowned[partition] = round(_gaps(spans, first_owned, end - 0.05), 2)
+
+
+def rebalance_timeline(where, topic: str, protocol: str = "classic", timeout: float = 30.0) -> Timeline:
+    """Member "first" joins; "second" joins; "second" leaves; "first" leaves. Each step waits
+    (within `timeout`) for the group to settle: every partition owned exactly once."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, not {protocol!r}")
+    connection = as_connection(where)
+    topic = scoped(topic)
+    partitions = len(admin_for(connection).list_topics(topic, timeout=10).topics[topic].partitions)
+    config = ConsumerConfig(endpoints=connection.endpoints, security=connection.security, topics=(topic,),
+                            consumer_group=f"rebalance-{protocol}-{uuid.uuid4().hex[:6]}", group_protocol=protocol,
+                            start_with_earliest_message=True)
+    deadline = Deadline(timeout)
+    first = ConsumerWorker(config, lambda message: "ok", name=f"first-{config.consumer_group}")
+    second = ConsumerWorker(config, lambda message: "ok", name=f"second-{config.consumer_group}")
+    timeline = Timeline(protocol, partitions)
+    start = time.time()
+    try:
+        first.start()
+        wait_for_split([first], partitions, timeout=deadline.remaining())
+        for mark, workers, step in (("second joins", [first, second], second.start),
+                                    ("second leaves", [first], second.stop)):
+            at = time.time()
+            timeline.marks.append((at - start, mark))
+            step()
+            settled = wait_for_split(workers, partitions, timeout=deadline.remaining())
+            if sorted(p for owned in settled.values() for p in owned) == [(topic, p) for p in range(partitions)]:
+                timeline.settled_after[mark] = round(time.time() - at, 2)
+    finally:
+        first.stop()
+        second.stop()
+    end = time.time()
+    for name, worker in (("first", first), ("second", second)):
+        timeline.owned[name] = _intervals(worker, start, end)
+    leaves = {"first": end - start, "second": timeline.marks[-1][0] if len(timeline.marks) == 2 else end - start}
+    _measure(timeline, leaves, end - start)
+    return timeline

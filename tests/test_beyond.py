@@ -1,0 +1,116 @@
+"""The claims of chapters 10-13 (keys, delivery and replay, retention and compaction, Kafka 4's
+consumers), each checked against the real broker."""
+from __future__ import annotations
+
+import pytest
+
+from helpers import OK, ConfigError, ConsumerWorker, SyncProducer, create_topic
+from helpers.dead_letter import DeadLetter
+from helpers.deadline import Deadline
+from helpers.rebalance import rebalance_timeline
+from helpers.retry import RetryPolicy
+
+from conftest import read_topic
+
+
+def send(kafka: str, topic: str, pairs) -> list:
+    with SyncProducer(endpoints=[kafka]) as producer:
+        return producer.produce_sync(topic, list(pairs))
+
+
+# ---- dead letters ----------------------------------------------------------------------------
+def test_a_poison_message_lands_on_the_dead_letter_topic_once_with_its_headers(kafka, unique, consumer_config):
+    topic, dead = f"orders-{unique}", f"orders-{unique}.dead"
+    create_topic(kafka, topic)
+    create_topic(kafka, dead)
+    send(kafka, topic, [("a", "1"), ("poison", "2"), ("b", "3")])
+    calls = []
+
+    def handle(message):
+        calls.append(message["key"])
+        if message["key"] == "poison":
+            raise ValueError("cannot parse 2")
+        return OK
+
+    fast = RetryPolicy(max_retries=1, backoff_s=(0.05, 0.1))  # would give up at the 2nd failure without dead letters
+    with ConsumerWorker(consumer_config(topic), handle, retry=fast, dead_letter=DeadLetter(dead, after=3)) as worker:
+        confirmed = worker.wait_for(2, timeout=20)
+        assert worker.state == "running"
+    assert [m["key"] for m in confirmed] == ["a", "b"]   # the worker went on past the poison message
+    assert calls.count("poison") == 3
+    assert [m["key"] for m in worker.dead_lettered] == ["poison"]
+    [copy] = read_topic(kafka, dead, expected=1)
+    headers = dict(copy["headers"])
+    assert (copy["key"], copy["value"]) == ("poison", "2")
+    assert headers["dead_letter.topic"] == topic and headers["dead_letter.partition"] == "0"
+    assert headers["dead_letter.offset"] == "1" and headers["dead_letter.attempts"] == "3"
+    assert "ValueError: cannot parse 2" in headers["dead_letter.error"]
+    # Everything was committed: a new worker of the group finds nothing left to do.
+    with ConsumerWorker(consumer_config(topic), lambda m: OK, name=f"again-{unique}") as again:
+        again.wait_for_assignment()
+        assert again.wait_for(1, timeout=3) == []
+    assert len(read_topic(kafka, dead, expected=2, timeout=3)) == 1   # written once
+
+
+def test_without_a_dead_letter_topic_the_worker_still_gives_up_and_skips_nothing(kafka, unique, consumer_config):
+    topic = f"orders-{unique}"
+    create_topic(kafka, topic)
+    send(kafka, topic, [("poison", "1"), ("b", "2")])
+
+    def handle(message):
+        if message["key"] == "poison":
+            raise ValueError("bad")
+        return OK
+
+    worker = ConsumerWorker(consumer_config(topic), handle, retry=RetryPolicy(max_retries=2, backoff_s=(0.05, 0.1)))
+    with worker:
+        assert Deadline(15).until(lambda: worker.state == "failed")
+    assert "bad" in str(worker.failure)
+    # Nothing was skipped: the group starts again at the poison message.
+    seen = []
+    with ConsumerWorker(consumer_config(topic), lambda m: seen.append(m["key"]) or OK, name=f"b-{unique}") as w:
+        w.wait_for(2, timeout=15)
+    assert seen[:2] == ["poison", "b"]
+
+
+def test_a_refused_dead_letter_write_keeps_the_message_uncommitted(kafka, unique, consumer_config):
+    topic, dead = f"orders-{unique}", f"orders-{unique}.dead"
+    create_topic(kafka, topic)
+    create_topic(kafka, dead, config={"max.message.bytes": "200"})   # the broker refuses the copy
+    send(kafka, topic, [("poison", "x" * 1000)])
+    policy = RetryPolicy(max_retries=2, backoff_s=(0.05, 0.1))
+    worker = ConsumerWorker(consumer_config(topic), lambda m: 1 / 0, retry=policy,
+                            dead_letter=DeadLetter(dead, after=1))
+    with worker:
+        assert Deadline(30).until(lambda: worker.state == "failed")
+    assert any("dead-letter topic" in str(report) and "too large" in str(report).lower() for report in worker.errors)
+    seen = []
+    with ConsumerWorker(consumer_config(topic), lambda m: seen.append(m["key"]) or OK, name=f"b-{unique}") as w:
+        w.wait_for(1, timeout=15)
+    assert seen == ["poison"]
+
+
+def test_dead_letters_need_a_per_message_handler(consumer_config):
+    with pytest.raises(ConfigError, match="per message"):
+        ConsumerWorker(consumer_config("t", batch=True), lambda batch: OK, dead_letter=DeadLetter("t.dead"))
+    with pytest.raises(Exception, match="at least once"):
+        DeadLetter("t.dead", after=0)
+
+
+# ---- rebalance protocols ---------------------------------------------------------------------
+def test_rebalance_timelines_under_both_protocols(kafka, unique):
+    topic = f"rebalance-{unique}"
+    create_topic(kafka, topic, partitions=4)
+    classic = rebalance_timeline(kafka, topic, "classic")
+    consumer = rebalance_timeline(kafka, topic, "consumer")
+    for timeline in (classic, consumer):
+        assert [mark for _, mark in timeline.marks] == ["second joins", "second leaves"]
+        assert set(timeline.settled_after) == {"second joins", "second leaves"}   # both settled
+        assert {p for p, _, _ in timeline.owned["second"]} and len(timeline.owned["second"]) == 2
+    # Classic (eager): the first member gives up all 4 when the second joins and its 2 again when
+    # it leaves; KIP-848 takes away only the 2 that move.
+    assert classic.revoked["first"] == 6
+    assert consumer.revoked["first"] == 2
+    assert consumer.paused["first"] == 0
+    kept = [p for p, lo, hi in consumer.owned["first"] if lo < consumer.marks[0][0] and hi > consumer.marks[1][0]]
+    assert len(kept) == 2   # two partitions stayed with the first member throughout
