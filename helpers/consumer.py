@@ -360,7 +360,7 @@ class ConsumerWorker:
                     if where not in self._positions:
                         self._positions[where] = consumer.get_watermark_offsets(partition, timeout=10)[1]
                     partition.offset = self._positions[where]
-            if consumer.rebalance_protocol() == "COOPERATIVE":  # group.protocol=consumer: only the new ones
+            if self.config.group_protocol == "consumer":  # KIP-848 hands out only what is new
                 consumer.incremental_assign(partitions)
             else:
                 consumer.assign(partitions)

@@ -9,6 +9,7 @@ from helpers.dead_letter import DeadLetter
 from helpers.deadline import Deadline
 from helpers.rebalance import rebalance_timeline
 from helpers.retry import RetryPolicy
+from helpers.share import REJECT, ShareWorker, configure_share_group, kill_a_member_holding_records
 
 from conftest import read_topic
 
@@ -114,3 +115,57 @@ def test_rebalance_timelines_under_both_protocols(kafka, unique):
     assert consumer.paused["first"] == 0
     kept = [p for p, lo, hi in consumer.owned["first"] if lo < consumer.marks[0][0] and hi > consumer.marks[1][0]]
     assert len(kept) == 2   # two partitions stayed with the first member throughout
+
+
+# ---- share groups ----------------------------------------------------------------------------
+def _share_topic(kafka, unique, records=10, lock_ms=2000):
+    topic, group = f"jobs-{unique}", f"workers-{unique}"
+    create_topic(kafka, topic)
+    configure_share_group(kafka, group, {"share.auto.offset.reset": "earliest",
+                                         "share.record.lock.duration.ms": str(lock_ms)})
+    send(kafka, topic, [(f"job-{i}", str(i)) for i in range(records)])
+    return topic, group
+
+
+def test_a_new_share_group_starts_at_the_newest_record_unless_configured(kafka, unique):
+    topic, group = f"jobs-{unique}", f"late-{unique}"
+    create_topic(kafka, topic)
+    send(kafka, topic, [("old", "sent before anyone joined")])
+    with ShareWorker(kafka, group, [topic], lambda m: OK, name="late") as late:
+        assert late.wait_for(1, timeout=6) == []         # the old record is never delivered
+        send(kafka, topic, [("new", "sent after")])
+        [record] = late.wait_for(1, timeout=10)
+    assert record["key"] == "new"
+
+
+def test_two_share_members_split_one_partition_and_release_means_redelivery(kafka, unique):
+    topic, group = _share_topic(kafka, unique, records=20)
+    failed_once = set()
+
+    def flaky(message):
+        if message["key"] == "job-3" and "job-3" not in failed_once:
+            failed_once.add("job-3")
+            raise RuntimeError("try again")
+        return REJECT if message["key"] == "job-7" else OK
+
+    with ShareWorker(kafka, group, [topic], flaky, name="one") as one, \
+            ShareWorker(kafka, group, [topic], flaky, name="two") as two:
+        Deadline(20).until(lambda: len([o for w in (one, two) for o in w.outcomes if o.verdict != "release"]) >= 20)
+    outcomes = [o for w in (one, two) for o in w.outcomes]
+    final = {o.offset: o for o in outcomes if o.verdict != "release"}
+    assert sorted(final) == list(range(20))                      # every record settled exactly once
+    assert final[3].delivery_count == 2 and final[3].verdict == "accept"
+    assert final[7].verdict == "reject"
+    assert [o.offset for o in outcomes if o.verdict == "release"] == [3]
+    assert {o.partition for o in outcomes} == {0}                # one partition...
+    assert {o.member for o in outcomes if o.verdict == "accept"} == {"one", "two"}  # ...two members
+
+
+def test_a_killed_members_records_go_to_another_member(kafka, unique):
+    topic, group = _share_topic(kafka, unique, records=5)
+    held = kill_a_member_holding_records(kafka, group, topic)
+    assert held == [0, 1, 2, 3, 4]
+    with ShareWorker(kafka, group, [topic], lambda m: OK, name="survivor") as survivor:
+        records = survivor.wait_for(5, timeout=20)
+    assert sorted(r["offset"] for r in records) == held           # nothing lost
+    assert {r["delivery_count"] for r in records} == {2}          # each was delivered once before
