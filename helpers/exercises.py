@@ -13,14 +13,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 
 from . import progress
-from .config import as_connection
-from .consumer import OK, message_dict
-from .deadline import Deadline
-from .errors import CLIENT_LOG, CodealongError
+from .consumer import OK
+from .errors import CodealongError
 from .names import scoped, topic_name_problem
+from .topic_state import partition_offsets, read_messages
 from .topics import admin_for
 
 class _Missing:
@@ -91,48 +90,8 @@ def _checked(exercise: str, hint: str):
     return wrap
 
 
-# ---- reading the broker's state --------------------------------------------------------------
-def _partitions(where, topic: str, timeout: float = 10) -> dict[int, tuple[int, int]] | None:
-    """partition -> (first offset, next offset), or None if the topic does not exist."""
-    topic = scoped(topic)
-    admin = admin_for(where)
-    topics = admin.list_topics(timeout=timeout).topics
-    if topic not in topics or topics[topic].error is not None:
-        return None
-    reader = _reader(where)
-    try:
-        return {p: reader.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
-                for p in sorted(topics[topic].partitions)}
-    finally:
-        reader.close()
-
-
-def _reader(where) -> Consumer:
-    return Consumer({**as_connection(where).client_settings(), "group.id": scoped(f"check-{uuid.uuid4().hex[:8]}"),
-                     "enable.auto.commit": False, "logger": CLIENT_LOG})
-
-
-def _messages(where, topic: str, limit: int = 1000, timeout: float = 10) -> list[dict]:
-    """Every message of the topic (up to `limit`), read without a group."""
-    topic = scoped(topic)
-    offsets = _partitions(where, topic, timeout)
-    if not offsets:
-        return []
-    wanted = {p: (low, high) for p, (low, high) in offsets.items() if high > low}
-    reader = _reader(where)
-    got: list[dict] = []
-    try:
-        reader.assign([TopicPartition(topic, p, low) for p, (low, _) in wanted.items()])
-        reached = {p: low for p, (low, _) in wanted.items()}
-        deadline = Deadline(timeout)
-        while any(reached[p] < high for p, (_, high) in wanted.items()) and len(got) < limit and not deadline.expired():
-            for msg in reader.consume(100, timeout=0.2):
-                if msg.error() is None:
-                    got.append(message_dict(msg, decode="bytes"))
-                    reached[msg.partition()] = msg.offset() + 1
-    finally:
-        reader.close()
-    return got
+# ---- reading the broker's state (helpers.topic_state) ------------------------------------------
+_partitions, _messages = partition_offsets, read_messages
 
 
 def _has_key(data, names) -> bool:

@@ -2,6 +2,8 @@
 
 - ``md5`` (Kaffe's default): the sum of the 16 bytes of md5(key), modulo the partition
   count. The same key always lands on the same partition, and on the same one Kaffe picks.
+- ``murmur2``: what Kafka's Java producer picks for a key (positive murmur2 hash, modulo the
+  partition count); librdkafka's ``partitioner=murmur2_random`` agrees with it.
 - ``random``: any partition.
 - a function ``(topic, partitions_count, key, value) -> int``.
 """
@@ -27,6 +29,26 @@ def md5_partition(key, partitions_count: int) -> int:
     return sum(hashlib.md5(as_bytes(key)).digest()) % partitions_count
 
 
+def murmur2(data: bytes) -> int:
+    """Kafka's 32-bit murmur2 (seed 0x9747b28c), as the Java client's default partitioner uses it."""
+    m, length = 0x5BD1E995, len(data)
+    h = (0x9747B28C ^ length) & 0xFFFFFFFF
+    for i in range(0, length - length % 4, 4):
+        k = int.from_bytes(data[i:i + 4], "little") * m & 0xFFFFFFFF
+        k = (k ^ (k >> 24)) * m & 0xFFFFFFFF
+        h = (h * m & 0xFFFFFFFF) ^ k
+    tail = data[length - length % 4:]
+    if tail:
+        h = (h ^ int.from_bytes(tail, "little")) * m & 0xFFFFFFFF
+    h = (h ^ (h >> 13)) * m & 0xFFFFFFFF
+    return h ^ (h >> 15)
+
+
+def murmur2_partition(key, partitions_count: int) -> int:
+    """The partition Kafka's Java producer picks for a key (and librdkafka's murmur2_random)."""
+    return (murmur2(as_bytes(key)) & 0x7FFFFFFF) % partitions_count
+
+
 def random_partition(partitions_count: int) -> int:
     return random.randrange(partitions_count)
 
@@ -37,14 +59,16 @@ def strategy_function(strategy: str | Callable) -> Strategy:
         return strategy
     if strategy == "md5":
         return lambda topic, count, key, value: md5_partition(key, count)
+    if strategy == "murmur2":
+        return lambda topic, count, key, value: murmur2_partition(key, count)
     if strategy == "random":
         return lambda topic, count, key, value: random_partition(count)
     module, _, name = str(strategy).partition(":")
     try:
         return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError, ValueError):
-        raise ConfigError(f"partition_strategy {strategy!r} is not md5, random, or an importable function.",
-                          'Use "md5", "random", a callable, or "module:function".') from None
+        raise ConfigError(f"partition_strategy {strategy!r} is not md5, murmur2, random, or an importable function.",
+                          'Use "md5", "murmur2", "random", a callable, or "module:function".') from None
 
 
 def choose_partition(strategy: Strategy, topic: str, partitions_count: int, key, value) -> int:

@@ -23,6 +23,49 @@ from .errors import CLIENT_LOG, BrokerUnreachable, CodealongError
 from .topics import admin_for
 
 
+def partition_offsets(where, topic: str, timeout: float = 10) -> dict[int, tuple[int, int]] | None:
+    """partition -> (first offset, next offset), or None if the topic does not exist."""
+    topic = scoped(topic)
+    admin = admin_for(where)
+    topics = admin.list_topics(timeout=timeout).topics
+    if topic not in topics or topics[topic].error is not None:
+        return None
+    reader = _reader(where)
+    try:
+        return {p: reader.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
+                for p in sorted(topics[topic].partitions)}
+    finally:
+        reader.close()
+
+
+def _reader(where) -> Consumer:
+    return Consumer({**as_connection(where).client_settings(), "group.id": scoped(f"check-{uuid.uuid4().hex[:8]}"),
+                     "enable.auto.commit": False, "logger": CLIENT_LOG})
+
+
+def read_messages(where, topic: str, limit: int = 1000, timeout: float = 10) -> list[dict]:
+    """Every message of the topic (up to `limit`), read without a group."""
+    topic = scoped(topic)
+    offsets = partition_offsets(where, topic, timeout)
+    if not offsets:
+        return []
+    wanted = {p: (low, high) for p, (low, high) in offsets.items() if high > low}
+    reader = _reader(where)
+    got: list[dict] = []
+    try:
+        reader.assign([TopicPartition(topic, p, low) for p, (low, _) in wanted.items()])
+        reached = {p: low for p, (low, _) in wanted.items()}
+        deadline = Deadline(timeout)
+        while any(reached[p] < high for p, (_, high) in wanted.items()) and len(got) < limit and not deadline.expired():
+            for msg in reader.consume(100, timeout=0.2):
+                if msg.error() is None:
+                    got.append(message_dict(msg, decode="bytes"))
+                    reached[msg.partition()] = msg.offset() + 1
+    finally:
+        reader.close()
+    return got
+
+
 @dataclass
 class PartitionState:
     partition: int

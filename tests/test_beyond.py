@@ -2,10 +2,15 @@
 consumers), each checked against the real broker."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from helpers import OK, ConfigError, ConsumerWorker, SyncProducer, create_topic
 from helpers.dead_letter import DeadLetter
+from helpers.delivery import crash_experiment
+from helpers.keys import JAVA, where_keys_land
+from helpers.partitioner import md5_partition, murmur2, murmur2_partition
 from helpers.deadline import Deadline
 from helpers.rebalance import rebalance_timeline
 from helpers.retry import RetryPolicy
@@ -138,8 +143,8 @@ def test_a_new_share_group_starts_at_the_newest_record_unless_configured(kafka, 
     assert record["key"] == "new"
 
 
-def test_two_share_members_split_one_partition_and_release_means_redelivery(kafka, unique):
-    topic, group = _share_topic(kafka, unique, records=20)
+def test_share_verdicts_accept_release_reject(kafka, unique):
+    topic, group = _share_topic(kafka, unique, records=10)
     failed_once = set()
 
     def flaky(message):
@@ -148,17 +153,32 @@ def test_two_share_members_split_one_partition_and_release_means_redelivery(kafk
             raise RuntimeError("try again")
         return REJECT if message["key"] == "job-7" else OK
 
-    with ShareWorker(kafka, group, [topic], flaky, name="one") as one, \
-            ShareWorker(kafka, group, [topic], flaky, name="two") as two:
-        Deadline(20).until(lambda: len([o for w in (one, two) for o in w.outcomes if o.verdict != "release"]) >= 20)
-    outcomes = [o for w in (one, two) for o in w.outcomes]
-    final = {o.offset: o for o in outcomes if o.verdict != "release"}
-    assert sorted(final) == list(range(20))                      # every record settled exactly once
+    with ShareWorker(kafka, group, [topic], flaky, name="one") as one:
+        Deadline(20).until(lambda: len([o for o in one.outcomes if o.verdict != "release"]) >= 10)
+    final = {o.offset: o for o in one.outcomes if o.verdict != "release"}
+    assert sorted(final) == list(range(10))                      # every record settled exactly once
     assert final[3].delivery_count == 2 and final[3].verdict == "accept"
     assert final[7].verdict == "reject"
-    assert [o.offset for o in outcomes if o.verdict == "release"] == [3]
-    assert {o.partition for o in outcomes} == {0}                # one partition...
-    assert {o.member for o in outcomes if o.verdict == "accept"} == {"one", "two"}  # ...two members
+    assert [o.offset for o in one.outcomes if o.verdict == "release"] == [3]
+    assert "RuntimeError: try again" in one.errors[0]
+
+
+def test_two_share_members_take_turns_on_one_partition(kafka, unique):
+    topic, group = _share_topic(kafka, unique, records=0)
+    with ShareWorker(kafka, group, [topic], lambda m: OK, name="one") as one, \
+            ShareWorker(kafka, group, [topic], lambda m: OK, name="two") as two:
+        sent, deadline = 0, Deadline(30)
+        with SyncProducer(endpoints=[kafka]) as producer:
+            # A stream, until both members have had records (joining takes a heartbeat or two).
+            while not (one.outcomes and two.outcomes and sent >= 40) and not deadline.expired():
+                producer.produce(topic, str(sent), key=f"job-{sent}")
+                sent += 1
+                time.sleep(0.02)
+        Deadline(20).until(lambda: len(one.outcomes) + len(two.outcomes) >= sent)
+    outcomes = [o for w in (one, two) for o in w.outcomes]
+    assert sorted(o.offset for o in outcomes) == list(range(sent))  # each record to exactly one member
+    assert {o.partition for o in outcomes} == {0}                   # one partition...
+    assert {o.member for o in outcomes} == {"one", "two"}           # ...two members
 
 
 def test_a_killed_members_records_go_to_another_member(kafka, unique):
@@ -169,3 +189,60 @@ def test_a_killed_members_records_go_to_another_member(kafka, unique):
         records = survivor.wait_for(5, timeout=20)
     assert sorted(r["offset"] for r in records) == held           # nothing lost
     assert {r["delivery_count"] for r in records} == {2}          # each was delivered once before
+
+
+# ---- keys and partitions ---------------------------------------------------------------------
+KEYS = ["ana", "ben", "eva", "kafka", "gregor", "josef", "milena", "ottla"]
+
+
+def test_three_partitioners_disagree_and_murmur2_random_matches_java(kafka, unique):
+    topic = f"mixed-{unique}"
+    create_topic(kafka, topic, partitions=6)
+    table = where_keys_land(kafka, topic, KEYS)
+    java = {key: row[JAVA] for key, row in table.items()}
+    assert java == {key: row["confluent-kafka murmur2_random"] for key, row in table.items()}
+    assert java == {key: murmur2_partition(key, 6) for key in KEYS}            # our murmur2 is Kafka's
+    assert {key: row["helpers (md5, Kaffe's)"] for key, row in table.items()} == {k: md5_partition(k, 6) for k in KEYS}
+    disagree = [key for key, row in table.items() if len({row[JAVA], row["confluent-kafka default"]}) == 2]
+    assert len(disagree) >= 4   # the default (consistent_random, a CRC32) differs from Java for most keys
+
+
+def test_kafkas_own_murmur2_test_vectors():
+    signed = {"21": -973932308, "foobar": -790332482, "a-little-bit-long-string": -985981536}
+    for key, expected in signed.items():
+        assert murmur2(key.encode()) - (1 << 32 if murmur2(key.encode()) >= 1 << 31 else 0) == expected
+
+
+def test_adding_partitions_moves_keys(kafka, unique):
+    from confluent_kafka.admin import NewPartitions
+
+    from helpers.topics import admin_for
+
+    topic = f"grow-{unique}"
+    create_topic(kafka, topic, partitions=2)
+    with SyncProducer(endpoints=[kafka]) as producer:
+        before = {key: producer.produce(topic, "v", key=key).partition for key in KEYS}
+    admin = admin_for(kafka)
+    admin.create_partitions([NewPartitions(topic, 5)])[topic].result(10)
+    with SyncProducer(endpoints=[kafka]) as producer:   # a new producer: a running one learns of them later
+        Deadline(10).until(lambda: producer.partitions_count(topic) == 5 or producer._partition_counts.clear())
+        after = {key: producer.produce(topic, "v", key=key).partition for key in KEYS}
+    assert before == {k: md5_partition(k, 2) for k in KEYS} and after == {k: md5_partition(k, 5) for k in KEYS}
+    assert before != after
+
+
+# ---- delivery guarantees ---------------------------------------------------------------------
+def test_commit_order_decides_what_a_crash_loses_or_repeats(kafka, unique, tmp_path):
+    topic = f"payments-{unique}"
+    create_topic(kafka, topic)
+    send(kafka, topic, [(f"p{i:02d}", "x") for i in range(20)])
+    commit_first = crash_experiment(kafka, topic, "commit-first", crash_after=7, effects_dir=tmp_path)
+    process_first = crash_experiment(kafka, topic, "process-first", crash_after=7, effects_dir=tmp_path)
+    idempotent = crash_experiment(kafka, topic, "process-first", crash_after=7, idempotent=True,
+                                  effects_dir=tmp_path)
+    assert commit_first.crashed and process_first.crashed and idempotent.crashed   # killed by SIGKILL
+    # Batches of 5, killed after the 7th message: the batch 5-9 was committed before it was done...
+    assert (commit_first.lost, commit_first.twice) == (3, 0)
+    # ...or done in part (5, 6) and not committed, so done again after the restart.
+    assert (process_first.lost, process_first.twice) == (0, 2)
+    assert (idempotent.lost, idempotent.twice) == (0, 0)
