@@ -38,7 +38,7 @@ def test_random_and_custom_strategies():
     assert choose_partition(always_last, "t", 5, b"k", b"v") == 4
     by_name = strategy_function("helpers.partitioner:random_partition")
     assert by_name is __import__("helpers.partitioner").partitioner.random_partition
-    with pytest.raises(ConfigError, match="not md5, random, or an importable function"):
+    with pytest.raises(ConfigError, match="not md5, murmur2, random, or an importable function"):
         strategy_function("nowhere:nothing")
 
 
