@@ -148,6 +148,86 @@ def test_9_1_and_9_2_json_and_large_messages(kafka, unique, send):
     assert passes(ex.large_message(kafka, roomy, 1_500_000))
 
 
+def test_10_1_and_10_2_partitioners_and_growth(kafka, unique, send):
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import NewPartitions
+
+    from helpers.topics import admin_for
+
+    topic = f"ex10-{unique}"
+    create_topic(kafka, topic, partitions=6)
+    assert not passes(ex.lands_where_java_would(kafka, topic, "gregor"))
+    plain = Producer({"bootstrap.servers": kafka})            # consistent_random: not Java's partition for gregor
+    plain.produce(topic, b"v", key=b"gregor")
+    plain.flush(10)
+    assert not passes(ex.lands_where_java_would(kafka, topic, "gregor"))
+    grow = f"ex10b-{unique}"
+    create_topic(kafka, grow, partitions=6)
+    java_like = Producer({"bootstrap.servers": kafka, "partitioner": "murmur2_random"})
+    java_like.produce(grow, b"v", key=b"gregor")
+    java_like.flush(10)
+    assert passes(ex.lands_where_java_would(kafka, grow, "gregor"))
+    growing = f"ex10c-{unique}"
+    create_topic(kafka, growing, partitions=2)
+    assert not passes(ex.key_after_growth(kafka, growing, "gregor", 4))
+    admin = admin_for(kafka)
+    admin.create_partitions([NewPartitions(growing, 4)])[growing].result(10)
+    with SyncProducer(endpoints=[kafka]) as fresh:
+        fresh.produce(growing, "v", key="gregor")
+    assert passes(ex.key_after_growth(kafka, growing, "gregor", 4))
+
+
+def test_11_1_and_11_2_dead_letters_and_time(kafka, unique, send):
+    import time as clock
+
+    from helpers.dead_letter import DeadLetter
+    from helpers.retry import RetryPolicy
+
+    topic, dead = f"ex11-{unique}", f"ex11-{unique}.dead"
+    create_topic(kafka, topic)
+    create_topic(kafka, dead)
+    assert not passes(ex.dead_lettered(kafka, dead, topic, 2))
+    send(topic, ("order", "bad"))
+    config = ConsumerConfig(endpoints=(kafka,), topics=(topic,), consumer_group=f"g-{unique}",
+                            start_with_earliest_message=True)
+    with ConsumerWorker(config, lambda m: 1 / 0, retry=RetryPolicy(backoff_s=(0.05, 0.1)),
+                        dead_letter=DeadLetter(dead, after=3)) as worker:
+        from helpers.deadline import Deadline
+        Deadline(15).until(lambda: worker.dead_lettered)
+    assert not passes(ex.dead_lettered(kafka, dead, topic, 2))    # after 3, not 2
+    assert passes(ex.dead_lettered(kafka, dead, topic, 3))
+    mark = int(clock.time() * 1000)
+    send(topic, ("later", "1"), ("later", "2"))
+    assert not passes(ex.offset_at_time(kafka, topic, mark, MISSING))
+    assert not passes(ex.offset_at_time(kafka, topic, mark, 0))
+    assert passes(ex.offset_at_time(kafka, topic, mark, 1))
+
+
+def test_12_1_and_12_2_compaction_and_tombstones(kafka, unique, send):
+    topic = f"ex12-{unique}"
+    create_topic(kafka, topic)
+    assert not passes(ex.compacted_topic(kafka, topic))
+    compacted = f"ex12b-{unique}"
+    create_topic(kafka, compacted, config={"cleanup.policy": "compact"})
+    assert passes(ex.compacted_topic(kafka, compacted))
+    send(compacted, ("ben", "Prague"))
+    assert not passes(ex.tombstone_for(kafka, compacted, "ben"))
+    send(compacted, ("ben", None))
+    assert passes(ex.tombstone_for(kafka, compacted, "ben"))
+
+
+def test_13_1_and_13_2_share_groups(kafka, unique):
+    from helpers.share import REJECT, configure_share_group
+
+    group = f"queue-{unique}"
+    assert not passes(ex.share_group_reads_from_start(kafka, group))
+    configure_share_group(kafka, group, {"share.auto.offset.reset": "earliest"})
+    assert passes(ex.share_group_reads_from_start(kafka, group))
+    assert not passes(ex.number_jobs_handler(MISSING))
+    assert not passes(ex.number_jobs_handler(lambda m: int(m["value"]) and OK))   # text raises: released
+    assert passes(ex.number_jobs_handler(lambda m: OK if m["value"].isdigit() else REJECT))
+
+
 def test_a_broker_that_is_down_is_a_not_yet_not_a_crash():
     result = ex.topic_with_partitions("127.0.0.1:1", "anything", 3)
     assert not result.passed and "could not finish" in result.message
