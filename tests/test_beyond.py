@@ -13,6 +13,7 @@ from helpers.keys import JAVA, where_keys_land
 from helpers.partitioner import md5_partition, murmur2, murmur2_partition
 from helpers.deadline import Deadline
 from helpers.rebalance import rebalance_timeline
+from helpers.retention import dump_segment, segment_dir, watch_log
 from helpers.retry import RetryPolicy
 from helpers.share import REJECT, ShareWorker, configure_share_group, kill_a_member_holding_records
 
@@ -246,3 +247,60 @@ def test_commit_order_decides_what_a_crash_loses_or_repeats(kafka, unique, tmp_p
     # ...or done in part (5, 6) and not committed, so done again after the restart.
     assert (process_first.lost, process_first.twice) == (0, 2)
     assert (idempotent.lost, idempotent.twice) == (0, 0)
+
+
+# ---- retention and compaction ----------------------------------------------------------------
+def test_retention_deletes_whole_old_segments(kafka, unique):
+    topic = f"short-lived-{unique}"
+    create_topic(kafka, topic, config={"retention.ms": "3000", "segment.ms": "1000"})
+    send(kafka, topic, [(f"k{i}", "old") for i in range(5)])
+    shots = watch_log(kafka, topic, until=lambda s: s.first_offset >= 5, timeout=20)
+    assert shots[-1].first_offset >= 5                       # the five old records are gone...
+    assert shots[0].segments == [0] and 0 not in shots[-1].segments   # ...with their segment file
+    assert shots[-1].at >= 3.0                               # not before retention.ms
+
+
+def test_compaction_keeps_the_latest_value_and_honours_tombstones(kafka, unique):
+    topic = f"profiles-{unique}"
+    create_topic(kafka, topic, config={"cleanup.policy": "compact", "segment.ms": "100", "min.compaction.lag.ms": "0",
+                                       "min.cleanable.dirty.ratio": "0.01", "delete.retention.ms": "3000"})
+    send(kafka, topic, [("ana", "Prague"), ("ben", "Vienna"), ("ana", "Berlin"), ("ben", None), ("eva", "Paris")])
+    shots = watch_log(kafka, topic, read=True, timeout=30,
+                      until=lambda s: [r[1] for r in s.records] == ["ana", "eva"])
+    assert shots[-1].records == [(2, "ana", "Berlin"), (4, "eva", "Paris")]   # offsets kept, gaps left
+    compacted = [s.records for s in shots if len(s.records) == 3]
+    assert compacted and compacted[0] == [(2, "ana", "Berlin"), (3, "ben", None), (4, "eva", "Paris")]  # tombstone first
+    folder = segment_dir(kafka, topic)
+    assert dump_segment(folder, shots[-1].segments[0])[:2] == ["offset   2  ana: Berlin", "offset   4  eva: Paris"]
+
+
+# ---- transactions ----------------------------------------------------------------------------
+def test_aborted_messages_are_invisible_to_read_committed(kafka, unique):
+    from confluent_kafka import Consumer, Producer, TopicPartition
+
+    topic = f"ledger-{unique}"
+    create_topic(kafka, topic)
+    producer = Producer({"bootstrap.servers": kafka, "transactional.id": f"ledger-{unique}"})
+    producer.init_transactions(10)
+    for value, commit in (("kept", True), ("aborted", False)):
+        producer.begin_transaction()
+        producer.produce(topic, value.encode(), key=b"t")
+        producer.flush(10)   # in the log before the abort: an abort purges what is still queued
+        producer.commit_transaction(10) if commit else producer.abort_transaction(10)
+    seen = {}
+    for isolation in ("read_committed", "read_uncommitted"):
+        consumer = Consumer({"bootstrap.servers": kafka, "group.id": f"g-{unique}", "isolation.level": isolation,
+                             "enable.partition.eof": True})
+        try:
+            consumer.assign([TopicPartition(topic, 0, 0)])
+            got, deadline = [], Deadline(10)
+            while not deadline.expired():
+                msg = consumer.poll(0.5)
+                if msg is not None and msg.error() is None:
+                    got.append(msg.value().decode())
+                elif msg is not None:
+                    break   # end of partition
+            seen[isolation] = got
+        finally:
+            consumer.close()
+    assert seen == {"read_committed": ["kept"], "read_uncommitted": ["kept", "aborted"]}
