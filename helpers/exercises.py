@@ -346,18 +346,19 @@ def _keyed(where, topic: str, key: str) -> list[dict]:
 
 
 @_checked("10.1", "Producer({..., \"partitioner\": \"murmur2_random\"}): librdkafka then hashes keys as Java does.")
-def lands_where_java_would(where, topic: str, key: str) -> CheckResult:
+def lands_where_java_would(where, topic: str, key: str, value: str) -> CheckResult:
     from .partitioner import murmur2_partition
 
-    offsets, keyed = _partitions(where, topic), _keyed(where, topic, key)
-    if not keyed:
-        return _not_yet("10.1", f"No message with key {key!r} in {topic!r} yet.", "Send it, then flush().")
+    offsets = _partitions(where, topic)
+    mine = [m for m in _keyed(where, topic, key) if _text(m["value"]) == value] if offsets else []
+    if not mine:
+        return _not_yet("10.1", f"No message {key!r}: {value!r} in {topic!r} yet.", "Send it, then flush().")
     java = murmur2_partition(key, len(offsets))
-    wrong = sorted({m["partition"] for m in keyed} - {java})
+    wrong = sorted({m["partition"] for m in mine} - {java})
     if wrong:
-        return _not_yet("10.1", f"Key {key!r} is in partition(s) {wrong}; Java's producer puts it in {java}.",
+        return _not_yet("10.1", f"Your {key!r} is in partition(s) {wrong}; Java's producer puts it in {java}.",
                         "Set partitioner=murmur2_random on the confluent-kafka Producer.")
-    return _done("10.1", f"Key {key!r} is in partition {java}, as with Kafka's Java producer.")
+    return _done("10.1", f"Your {key!r} is in partition {java}, beside the Java producer's.")
 
 
 @_checked("10.2", "admin.create_partitions([NewPartitions(topic, 4)]), then a NEW SyncProducer sends the key.")

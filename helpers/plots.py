@@ -72,3 +72,94 @@ def plot_latency(samples_ms, ax=None) -> Figure:
     ax.set_xscale("log")
     ax.set(xlabel="produce-to-handler latency (ms, log scale)", ylabel="messages")
     return ax.figure
+
+
+# ---- chapters 10-13 --------------------------------------------------------------------------
+def plot_key_table(table: dict[str, dict[str, int]], partitions_count: int) -> Figure:
+    """keys x producers, each cell the partition that producer chose (helpers.keys.where_keys_land)."""
+    keys, producers = list(table), list(next(iter(table.values())))
+    grid = np.array([[table[key][producer] for producer in producers] for key in keys])
+    figure = Figure(figsize=(8, 0.35 * len(keys) + 1.6), layout="constrained")
+    ax = figure.subplots()
+    ax.imshow(grid, cmap="tab10", vmin=0, vmax=9, aspect="auto")
+    for (row, column), partition in np.ndenumerate(grid):
+        ax.text(column, row, str(partition), ha="center", va="center", color="white", fontweight="bold")
+    ax.set_xticks(range(len(producers)), [p.replace(" (", "\n(") for p in producers], fontsize=8)
+    ax.set_yticks(range(len(keys)), keys)
+    ax.xaxis.tick_top()
+    ax.set_title(f"the partition each producer chose ({partitions_count} partitions)", pad=8)
+    return figure
+
+
+def plot_rebalance(timelines) -> Figure:
+    """Who owned which partition when, one panel per protocol (helpers.rebalance.Timeline)."""
+    figure = Figure(figsize=(8, 1.2 + 1.1 * len(timelines) * 1.3), layout="constrained")
+    axes = figure.subplots(len(timelines), 1, sharex=True, squeeze=False)[:, 0]
+    colours = {"first": "tab:blue", "second": "tab:orange"}
+    for ax, timeline in zip(axes, timelines):
+        for member, spans in timeline.owned.items():
+            for partition, start, end in spans:
+                ax.barh(partition, end - start, left=start, color=colours.get(member, "grey"), height=0.7,
+                        label=member)
+        for at, mark in timeline.marks:
+            ax.axvline(at, color="black", linestyle="--", linewidth=1)
+            ax.text(at, timeline.partitions - 0.45, f" {mark}", fontsize=8, va="bottom")
+        ax.set_yticks(range(timeline.partitions), [f"p{p}" for p in range(timeline.partitions)])
+        lost = ", ".join(f"{m} lost {n}" for m, n in timeline.revoked.items())
+        ax.set_title(f"group.protocol={timeline.protocol}: {lost} partition(s) while staying", fontsize=10)
+        handles = {h.get_label(): h for h in ax.containers}
+        ax.legend(handles.values(), handles.keys(), loc="lower right", fontsize=8)
+    axes[-1].set_xlabel("seconds (white: nobody owns the partition, nobody processes it)")
+    return figure
+
+
+def plot_delivery(counts) -> Figure:
+    """Lost and repeated side effects per commit order (helpers.delivery.DeliveryCount)."""
+    figure = Figure(figsize=(7, 2.8), layout="constrained")
+    ax = figure.subplots()
+    names = [count.mode for count in counts]
+    ys = np.arange(len(counts))
+    ax.barh(ys - 0.2, [c.lost for c in counts], 0.4, color="tab:red", label="lost (never processed)")
+    ax.barh(ys + 0.2, [c.twice for c in counts], 0.4, color="tab:orange", label="processed twice")
+    ax.set_yticks(ys, names)
+    ax.invert_yaxis()
+    ax.set(xlabel=f"messages (of {counts[0].sent} sent), after one crash", title="commit first or process first?")
+    ax.legend(fontsize=8)
+    return figure
+
+
+def plot_log(snapshots, title: str) -> Figure:
+    """A partition's first and next offset over time (helpers.retention.Snapshot): what a
+    consumer can still read lies between the lines."""
+    figure = Figure(figsize=(7, 2.8), layout="constrained")
+    ax = figure.subplots()
+    times = [s.at for s in snapshots]
+    ax.step(times, [s.next_offset for s in snapshots], where="post", label="next offset (the end)")
+    ax.step(times, [s.first_offset for s in snapshots], where="post", label="first offset (the log start)")
+    ax.fill_between(times, [s.first_offset for s in snapshots], [s.next_offset for s in snapshots], step="post",
+                    alpha=0.15)
+    ax.set(xlabel="seconds", ylabel="offset", title=title)
+    ax.legend(fontsize=8)
+    return figure
+
+
+def plot_groups_side_by_side(group_owners: dict[int, str], share_outcomes) -> Figure:
+    """Left: a consumer group, where each partition has ONE owner. Right: a share group, where
+    the records of one partition go to several members, record by record."""
+    figure = Figure(figsize=(8, 2.8), layout="constrained")
+    left, right = figure.subplots(1, 2, width_ratios=[1, 2])
+    members = sorted(set(group_owners.values()) | {o.member for o in share_outcomes})
+    colour = {m: f"C{i}" for i, m in enumerate(members)}
+    for partition, owner in sorted(group_owners.items()):
+        left.barh(partition, 1, color=colour[owner])
+        left.text(0.5, partition, owner, ha="center", va="center", color="white")
+    left.set(yticks=sorted(group_owners), xticks=[], ylabel="partition", title="consumer group: partitions")
+    for outcome in share_outcomes:
+        marker = {"accept": "o", "release": "x", "reject": "s"}[outcome.verdict]
+        right.scatter(outcome.offset, outcome.delivery_count, color=colour[outcome.member], marker=marker)
+    for member in sorted({o.member for o in share_outcomes}):
+        right.scatter([], [], color=colour[member], label=member)
+    right.set(xlabel="offset in partition 0", ylabel="delivery", title="share group: records (x released, s rejected)")
+    right.set_yticks(sorted({o.delivery_count for o in share_outcomes}) or [1])
+    right.legend(fontsize=8)
+    return figure

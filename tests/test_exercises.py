@@ -156,17 +156,17 @@ def test_10_1_and_10_2_partitioners_and_growth(kafka, unique, send):
 
     topic = f"ex10-{unique}"
     create_topic(kafka, topic, partitions=6)
-    assert not passes(ex.lands_where_java_would(kafka, topic, "gregor"))
+    assert not passes(ex.lands_where_java_would(kafka, topic, "gregor", "v"))
     plain = Producer({"bootstrap.servers": kafka})            # consistent_random: not Java's partition for gregor
     plain.produce(topic, b"v", key=b"gregor")
     plain.flush(10)
-    assert not passes(ex.lands_where_java_would(kafka, topic, "gregor"))
+    assert not passes(ex.lands_where_java_would(kafka, topic, "gregor", "v"))
     grow = f"ex10b-{unique}"
     create_topic(kafka, grow, partitions=6)
     java_like = Producer({"bootstrap.servers": kafka, "partitioner": "murmur2_random"})
     java_like.produce(grow, b"v", key=b"gregor")
     java_like.flush(10)
-    assert passes(ex.lands_where_java_would(kafka, grow, "gregor"))
+    assert passes(ex.lands_where_java_would(kafka, grow, "gregor", "v"))
     growing = f"ex10c-{unique}"
     create_topic(kafka, growing, partitions=2)
     assert not passes(ex.key_after_growth(kafka, growing, "gregor", 4))
