@@ -93,7 +93,10 @@ def test_a_learners_acls_cover_their_prefix_and_the_workshops_topics_only():
             AclOperation.DELETE} <= own_topics
     assert all(b.resource_pattern_type == ResourcePatternType.PREFIXED for b in bindings if b.name == "ana.")
     groups = {b.operation for b in bindings if b.restype == ResourceType.GROUP}
-    assert groups == {AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE}
+    assert groups == {AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS,
+                      AclOperation.ALTER_CONFIGS}
+    transactions = {(b.name, b.operation) for b in bindings if b.restype == ResourceType.TRANSACTIONAL_ID}
+    assert transactions == {("ana.", AclOperation.WRITE), ("ana.", AclOperation.DESCRIBE)}
     shared = {(b.name, b.resource_pattern_type, b.operation) for b in bindings if b.name.startswith("workshop.")}
     assert shared == {("workshop.", ResourcePatternType.PREFIXED, AclOperation.READ),
                       ("workshop.", ResourcePatternType.PREFIXED, AclOperation.DESCRIBE),

@@ -25,7 +25,11 @@ SCRAM_ITERATIONS = 8192
 #: What a learner may do with topics under their prefix: everything the chapters do.
 TOPIC_OPERATIONS = (AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE,
                     AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS)
-GROUP_OPERATIONS = (AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE)
+# Configs on groups: chapter 13 sets a share group's start (share.auto.offset.reset).
+GROUP_OPERATIONS = (AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS,
+                    AclOperation.ALTER_CONFIGS)
+# Chapter 11's transactional producer: its transactional.id is under the learner's prefix too.
+TRANSACTION_OPERATIONS = (AclOperation.WRITE, AclOperation.DESCRIBE)
 
 
 class WorkshopError(CodealongError):
@@ -50,7 +54,7 @@ class Quotas:
 
 
 def acl_bindings(learner: str) -> list[AclBinding]:
-    """Every ACL a learner gets: their prefix's topics and groups, read on the workshop's topics,
+    """Every ACL a learner gets: their prefix's topics, groups and transactional ids, read on the workshop's topics,
     write on the progress topic. Nothing else: Kafka's authorizer denies what no ACL allows."""
     learner = check_learner(learner)
     principal, prefix = f"User:{learner}", f"{learner}."
@@ -60,6 +64,8 @@ def acl_bindings(learner: str) -> list[AclBinding]:
 
     own = [allow(ResourceType.TOPIC, prefix, ResourcePatternType.PREFIXED, op) for op in TOPIC_OPERATIONS]
     own += [allow(ResourceType.GROUP, prefix, ResourcePatternType.PREFIXED, op) for op in GROUP_OPERATIONS]
+    own += [allow(ResourceType.TRANSACTIONAL_ID, prefix, ResourcePatternType.PREFIXED, op)
+            for op in TRANSACTION_OPERATIONS]
     shared = [allow(ResourceType.TOPIC, SHARED_PREFIX, ResourcePatternType.PREFIXED, op)
               for op in (AclOperation.READ, AclOperation.DESCRIBE)]
     shared.append(allow(ResourceType.TOPIC, PROGRESS_TOPIC, ResourcePatternType.LITERAL, AclOperation.WRITE))
