@@ -97,6 +97,29 @@ def needs_java(line: str, cell: str):
         print(f"Skipped on this machine: {line.strip() or 'this cell'} needs Java ({reason}) "
               "The instructor demonstrates it for the room (e.g. `codealong workshop demo leader`).")
         return
+    _run_cell(cell)
+
+
+_share_group_problems: dict[str, str | None] = {}
+
+
+def needs_share_groups(line: str, cell: str):
+    """The `%%needs_share_groups` cell magic: run the cell if this client and the notebook's
+    cluster (BOOTSTRAP_SERVERS) have share groups; otherwise say why and skip it, never fake it."""
+    from IPython import get_ipython
+
+    from .share import share_groups_problem
+
+    where = get_ipython().user_ns.get("BOOTSTRAP_SERVERS")
+    if where not in _share_group_problems:
+        _share_group_problems[where] = share_groups_problem(where)
+    if _share_group_problems[where]:
+        print(f"Skipped: share groups are not available here. {_share_group_problems[where]}")
+        return
+    _run_cell(cell)
+
+
+def _run_cell(cell: str) -> None:
     import ast
 
     from IPython import get_ipython
@@ -121,6 +144,7 @@ def _register_magics() -> None:
     shell = get_ipython()
     if shell is not None:
         shell.register_magic_function(needs_java, magic_kind="cell")
+        shell.register_magic_function(needs_share_groups, magic_kind="cell")
 
 
 def learner_from_environment() -> str:

@@ -106,7 +106,7 @@ def plot_rebalance(timelines) -> Figure:
             ax.text(at, timeline.partitions - 0.45, f" {mark}", fontsize=8, va="bottom")
         ax.set_yticks(range(timeline.partitions), [f"p{p}" for p in range(timeline.partitions)])
         lost = ", ".join(f"{m} lost {n}" for m, n in timeline.revoked.items())
-        ax.set_title(f"group.protocol={timeline.protocol}: {lost} partition(s) while staying", fontsize=10)
+        ax.set_title(f"group.protocol={timeline.protocol}: {lost} partition(s) while staying", fontsize=10, pad=14)
         handles = {h.get_label(): h for h in ax.containers}
         ax.legend(handles.values(), handles.keys(), loc="lower right", fontsize=8)
     axes[-1].set_xlabel("seconds (white: nobody owns the partition, nobody processes it)")

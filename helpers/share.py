@@ -50,7 +50,7 @@ def client_supports_share_groups() -> str | None:
     """None if the installed confluent-kafka has ShareConsumer, else why not."""
     if hasattr(confluent_kafka, "ShareConsumer"):
         return None
-    return (f"confluent-kafka {confluent_kafka.version()[0]} has no ShareConsumer (added in 2.15); "
+    return (f"confluent-kafka {confluent_kafka.__version__} has no ShareConsumer (added in 2.15); "
             "upgrade: pip install -U 'confluent-kafka>=2.15'.")
 
 
@@ -68,6 +68,19 @@ def configure_share_group(where, group: str, settings: dict[str, str], timeout: 
             f"The cluster refused the group config {settings} for {scoped(group)!r}: {err.args[0].str()}",
             "Share groups need Kafka 4.2 or later (4.0-4.1: the share.version feature must be enabled), and "
             "values within the broker's bounds (the message above names them).") from None
+
+
+def share_groups_problem(where) -> str | None:
+    """None if this client and this cluster have share groups, else why not (asks the cluster
+    by setting a config on a probe group under the caller's prefix)."""
+    problem = client_supports_share_groups()
+    if problem:
+        return problem
+    try:
+        configure_share_group(where, "share-probe", {"share.auto.offset.reset": "latest"})
+    except ShareGroupsUnavailable as err:
+        return f"{err.cause} {err.fix}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -201,5 +214,5 @@ def kill_a_member_holding_records(where, group: str, topic: str, timeout: float 
 
 
 if __name__ == "__main__":  # python -m helpers.share BOOTSTRAP GROUP TOPIC
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.ERROR)  # not librdkafka's "preview" notice in the parent's cell
     hold_records(*sys.argv[1:4], timeout=float(sys.argv[4]))
