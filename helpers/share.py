@@ -85,7 +85,8 @@ def share_groups_problem(where) -> str | None:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One delivery of one record to one member, and the member's verdict on it."""
+    """One delivery of one record to one member, and the member's verdict on it. (If the record's
+    lock expired while the handler worked, the broker ignores the verdict and redelivers it.)"""
     member: str
     partition: int
     offset: int
