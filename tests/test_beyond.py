@@ -304,3 +304,23 @@ def test_aborted_messages_are_invisible_to_read_committed(kafka, unique):
         finally:
             consumer.close()
     assert seen == {"read_committed": ["kept"], "read_uncommitted": ["kept", "aborted"]}
+
+
+def test_without_share_consumer_the_chapter_says_why_and_skips(kafka, monkeypatch, capsys):
+    import confluent_kafka
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from helpers import notebook
+    from helpers.share import ShareGroupsUnavailable, share_groups_problem
+
+    assert share_groups_problem(kafka) is None                     # this client and broker have them
+    monkeypatch.delattr(confluent_kafka, "ShareConsumer")          # as with confluent-kafka before 2.15
+    assert "no ShareConsumer (added in 2.15)" in share_groups_problem(kafka)
+    with pytest.raises(ShareGroupsUnavailable, match="2.15"):
+        ShareWorker(kafka, "g", ["t"], lambda m: OK)
+    shell = InteractiveShell.instance()
+    monkeypatch.setitem(shell.user_ns, "BOOTSTRAP_SERVERS", kafka)
+    monkeypatch.setattr(notebook, "_share_group_problems", {})
+    notebook.needs_share_groups("", "ran = True")
+    assert "Skipped: share groups are not available here" in capsys.readouterr().out
+    assert "ran" not in shell.user_ns
