@@ -5,6 +5,8 @@
 - ``helpers.producer``: ``SyncProducer``: ``produce``, ``produce_batch`` and Kaffe's ``produce_sync``
 - ``helpers.consumer``: ``ConsumerWorker``, a supervised consumer calling your handler
 - ``helpers.retry``: ``RetryPolicy``, the backoff and give-up rule of a worker
+- ``helpers.dead_letter``: ``DeadLetter``, where a worker puts a message that keeps failing
+- ``helpers.share``: ``ShareWorker``, a share-group member calling your handler (``REJECT`` gives up)
 - ``helpers.application``: which workers run in prod, test and dev
 - ``helpers.topics``: create, delete and recreate topics
 - ``helpers.testing``: ``capture_produced`` for your own tests
@@ -14,10 +16,12 @@ from .broker import ensure_broker
 from .config import (CodealongConfig, ConfigError, Connection, ConsumerConfig, ProducerConfig, credentials,
                      load_config, parse_config)
 from .consumer import NO_COMMIT, OK, CommitUpTo, ConsumerWorker, HandlerError, WorkerFailed
+from .dead_letter import DeadLetter
 from .errors import CodealongError
 from .names import InvalidLearnerName, InvalidTopicName, check_topic_name, current_learner, scoped
 from .producer import Delivery, MessageTypeError, ProduceError, SyncProducer
 from .retry import RetryPolicy
+from .share import REJECT, ShareWorker
 from .testing import capture_produced
 from .topics import TopicError, create_topic, delete_topic, recreate_topic
 
@@ -27,5 +31,5 @@ __all__ = [
     "HandlerError", "WorkerFailed", "CodealongError", "Delivery", "MessageTypeError", "ProduceError",
     "SyncProducer", "RetryPolicy", "capture_produced", "InvalidTopicName", "TopicError", "check_topic_name",
     "create_topic", "delete_topic", "recreate_topic", "credentials", "scoped", "current_learner",
-    "InvalidLearnerName",
+    "InvalidLearnerName", "DeadLetter", "REJECT", "ShareWorker",
 ]
