@@ -13,7 +13,9 @@ One client per worker, for its whole life. If the handler raises (or returns any
 OK), the worker seeks that partition back to the failed message and pauses it for a
 backoff; then the message is delivered again. The other partitions go on meanwhile, and
 the group never notices: no rebalance, no pause for the other members. After too many
-failures in a window (see RetryPolicy) the worker gives up, leaves the group and says why.
+failures in a window (see RetryPolicy) the worker gives up, leaves the group and says why;
+with ``dead_letter=DeadLetter(topic, after=N)`` it instead moves a message that failed N times
+to that topic (see helpers.dead_letter) and goes on.
 The client is rebuilt only after a fatal client error. Nothing is printed from the
 worker's thread; errors go to Python logging and to ``worker.errors``.
 """
