@@ -324,3 +324,39 @@ def test_without_share_consumer_the_chapter_says_why_and_skips(kafka, monkeypatc
     notebook.needs_share_groups("", "ran = True")
     assert "Skipped: share groups are not available here" in capsys.readouterr().out
     assert "ran" not in shell.user_ns
+
+
+def test_a_member_beyond_the_partition_count_owns_nothing(kafka, unique, consumer_config):
+    from helpers.consumer import wait_for_split
+
+    topic = f"few-{unique}"
+    create_topic(kafka, topic, partitions=3)
+    members = [ConsumerWorker(consumer_config(topic), lambda m: OK, name=f"m{n}-{unique}") for n in range(4)]
+    try:
+        for member in members:
+            member.start()
+        split = wait_for_split(members, partitions=3, timeout=30)
+    finally:
+        for member in members:
+            member.stop()
+    assert sorted(len(owned) for owned in split.values()) == [0, 1, 1, 1]
+
+
+def test_a_group_reset_to_an_offset_replays_from_there(kafka, unique, consumer_config):
+    from helpers.kafka_tools import kafka as tool
+
+    topic = f"replay-{unique}"
+    create_topic(kafka, topic)
+    send(kafka, topic, [("e", f"event {n}") for n in range(6)])
+    with ConsumerWorker(consumer_config(topic), lambda m: OK) as worker:
+        assert len(worker.wait_for(6, timeout=15)) == 6
+    plan = tool("kafka-consumer-groups", "--group", f"group-{unique}", "--topic", topic, "--reset-offsets",
+                "--to-offset", "2", "--dry-run", where=kafka)
+    assert plan.ok and f"group-{unique}" in plan.stdout
+    with ConsumerWorker(consumer_config(topic), lambda m: OK) as worker:   # a dry run changes nothing
+        assert worker.wait_for(1, timeout=3) == []
+    done = tool("kafka-consumer-groups", "--group", f"group-{unique}", "--topic", topic, "--reset-offsets",
+                "--to-offset", "2", "--execute", where=kafka)
+    assert done.ok, str(done)
+    with ConsumerWorker(consumer_config(topic), lambda m: OK) as worker:
+        assert [m["value"] for m in worker.wait_for(4, timeout=15)] == [f"event {n}" for n in range(2, 6)]

@@ -90,7 +90,7 @@ def test_a_learners_acls_cover_their_prefix_and_the_workshops_topics_only():
     assert {b.principal for b in bindings} == {"User:ana"}
     own_topics = {b.operation for b in bindings if b.restype == ResourceType.TOPIC and b.name == "ana."}
     assert {AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE,
-            AclOperation.DELETE} <= own_topics
+            AclOperation.DELETE, AclOperation.ALTER} <= own_topics
     assert all(b.resource_pattern_type == ResourcePatternType.PREFIXED for b in bindings if b.name == "ana.")
     groups = {b.operation for b in bindings if b.restype == ResourceType.GROUP}
     assert groups == {AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS,

@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 
 SCRAM_ITERATIONS = 8192
 #: What a learner may do with topics under their prefix: everything the chapters do.
+# ALTER: adding partitions to one's own topic (chapter 10).
 TOPIC_OPERATIONS = (AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE,
-                    AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS)
+                    AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS, AclOperation.ALTER)
 # Configs on groups: chapter 13 sets a share group's start (share.auto.offset.reset).
 GROUP_OPERATIONS = (AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS,
                     AclOperation.ALTER_CONFIGS)
