@@ -335,7 +335,7 @@ def test_a_member_beyond_the_partition_count_owns_nothing(kafka, unique, consume
     try:
         for member in members:
             member.start()
-        split = wait_for_split(members, partitions=3, timeout=30)
+        split = wait_for_split(members, partitions=3, timeout=30, idle=1)
     finally:
         for member in members:
             member.stop()
