@@ -9,15 +9,15 @@ BIN    := $(VENV)/bin
 run: $(VENV)/.installed
 	$(BIN)/codealong run
 
-# The side suite (the workshop cluster, the offline install and the unsolved learner edition: own
-# ports and folders) runs beside the main one to keep CI short;
+# The side suite (the workshop cluster, the offline install, the unsolved learner edition and the
+# Python-only machine: own ports and folders) runs beside the main one to keep CI short;
 # prefetch first, so the two never download the same jars at once. Its log is shown at the end.
 test: $(VENV)/.installed chromium
 	$(BIN)/codealong prefetch
-	@$(BIN)/pytest tests/test_workshop.py tests/test_offline.py tests/test_learner_edition.py > .workshop-tests.log 2>&1 & workshop=$$!; \
-	$(BIN)/pytest --ignore=tests/test_workshop.py --ignore=tests/test_offline.py --ignore=tests/test_learner_edition.py; main=$$?; \
+	@$(BIN)/pytest tests/test_workshop.py tests/test_offline.py tests/test_learner_edition.py tests/test_python_only.py > .workshop-tests.log 2>&1 & workshop=$$!; \
+	$(BIN)/pytest --ignore=tests/test_workshop.py --ignore=tests/test_offline.py --ignore=tests/test_learner_edition.py --ignore=tests/test_python_only.py; main=$$?; \
 	wait $$workshop; side=$$?; \
-	echo "==== side suite: workshop, offline install, learner edition (ran in parallel) ===="; grep -v '^%' .workshop-tests.log | tail -n 40; \
+	echo "==== side suite: workshop, offline install, learner edition, Python only (ran in parallel) ===="; grep -v '^%' .workshop-tests.log | tail -n 40; \
 	[ $$main -eq 0 ] && [ $$side -eq 0 ]
 
 # The browser test drives Debian's Chromium. Installed here when missing and allowed (root with
