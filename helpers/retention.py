@@ -37,6 +37,7 @@ class Snapshot:
     next_offset: int
     segments: list[int] | None        # base offsets of the segment files, oldest first
     records: list[tuple] | None = None  # (offset, key, value) of what a reader gets now, ticks left out
+    wall: float = 0.0                 # time.time() of the snapshot, to compare with message timestamps
 
 
 def segment_dir(where, topic: str, partition: int = 0) -> Path | None:
@@ -69,7 +70,7 @@ def snapshot(where, topic: str, folder: Path | None, started: float, read: bool)
     if read:
         records = [(m["offset"], _text(m["key"]), _text(m["value"])) for m in read_messages(where, topic)
                    if _text(m["key"]) != TICK_KEY]
-    return Snapshot(round(time.monotonic() - started, 1), first, after, segments(folder), records)
+    return Snapshot(round(time.monotonic() - started, 1), first, after, segments(folder), records, time.time())
 
 
 def watch_log(where, topic: str, until: Callable[[Snapshot], bool], *, tick_s: float = 0.5, timeout: float = 30.0,

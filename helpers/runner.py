@@ -1,12 +1,13 @@
 """`codealong run`: execute the notebooks in order with papermill, into an output folder."""
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
-
-import os
 
 import nbformat
 import papermill
@@ -29,6 +30,10 @@ class QuietKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         if os.name != "nt":
             self.transport = "ipc"
+            # Sockets named for this kernel alone: the default, "kernel-ipc-1".. in the notebook's
+            # folder, is shared by two runs of that folder at once, and one run's kernel then gets
+            # the other's messages ("Invalid Signature").
+            self.ip = os.path.join(tempfile.gettempdir(), f"codealong-kernel-{uuid.uuid4().hex[:12]}")
 
 
 @dataclass

@@ -285,12 +285,12 @@ class TopicView(w.VBox):
             try:
                 state = read_topic_state(self.connection, self.topic, self.group, self.latest, self.timeout_s)
             except CodealongError as err:
+                self.picture.value = _error_html(err)  # drawn first: whoever sees last_error sees the picture too
                 self.last_error = err
-                self.picture.value = _error_html(err)
                 return None
-            self.state, self.last_error = state, None
-            self.history.append((state.read_at, state.total_lag))
             self.picture.value = _state_html(state)
+            self.history.append((state.read_at, state.total_lag))
+            self.state, self.last_error = state, None
             return state
 
     def wait_until_caught_up(self, timeout: float = 30.0, every_s: float = 0.25) -> bool:
