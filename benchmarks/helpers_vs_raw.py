@@ -11,7 +11,7 @@ import uuid
 from confluent_kafka import Consumer, Producer
 
 from helpers import OK, ConsumerConfig, ConsumerWorker, SyncProducer, create_topic
-from helpers.config import ProducerConfig
+from helpers.client.config import ProducerConfig
 
 
 def raw_produce(bootstrap: str, topic: str, values: list[bytes]) -> float:

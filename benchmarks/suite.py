@@ -18,7 +18,7 @@ from pathlib import Path
 
 from helpers import create_topic, ensure_broker, settings
 from helpers.broker import check_java, resolve_jars
-from helpers.runner import find_notebooks, run_notebooks
+from helpers.course.runner import find_notebooks, run_notebooks
 
 from . import broker_startup
 from .helpers_vs_raw import (helper_consume, helper_latency, helper_produce, metamorphosis_seconds, percentile,
@@ -126,7 +126,7 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from helpers.plots import plot_latency
+    from helpers.course.plots import plot_latency
 
     fig, (ratios, latency, notebooks) = plt.subplots(1, 3, figsize=(16, 4.5))
     labels, values = [], []

@@ -11,19 +11,19 @@
 - ``helpers.topics``: create, delete and recreate topics
 - ``helpers.testing``: ``capture_produced`` for your own tests
 """
-from .application import Application
+from .client.application import Application
 from .broker import ensure_broker
-from .config import (CodealongConfig, ConfigError, Connection, ConsumerConfig, ProducerConfig, credentials,
+from .client.config import (CodealongConfig, ConfigError, Connection, ConsumerConfig, ProducerConfig, credentials,
                      load_config, parse_config)
-from .consumer import NO_COMMIT, OK, CommitUpTo, ConsumerWorker, HandlerError, WorkerFailed
-from .dead_letter import DeadLetter
-from .errors import CodealongError
-from .names import InvalidLearnerName, InvalidTopicName, check_topic_name, current_learner, scoped
-from .producer import Delivery, MessageTypeError, ProduceError, SyncProducer
-from .retry import RetryPolicy
-from .share import REJECT, ShareWorker
-from .testing import capture_produced
-from .topics import TopicError, create_topic, delete_topic, recreate_topic
+from .client.consumer import NO_COMMIT, OK, CommitUpTo, ConsumerWorker, HandlerError, WorkerFailed
+from .client.dead_letter import DeadLetter
+from .client.errors import CodealongError
+from .client.names import InvalidLearnerName, InvalidTopicName, check_topic_name, current_learner, scoped
+from .client.producer import Delivery, MessageTypeError, ProduceError, SyncProducer
+from .client.retry import RetryPolicy
+from .client.share import REJECT, ShareWorker
+from .client.testing import capture_produced
+from .client.topics import TopicError, create_topic, delete_topic, recreate_topic
 
 __all__ = [
     "Application", "ensure_broker", "CodealongConfig", "ConfigError", "Connection", "ConsumerConfig",

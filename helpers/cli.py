@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .broker import LocalCluster, probe_metadata
-from .errors import CodealongError
+from .client.errors import CodealongError
 
 
 class CodealongGroup(click.Group):
@@ -133,7 +133,7 @@ def prefetch(folder):
         throwaway.stop()  # the clean stop builds the archive
     click.echo(f"Class-data archive: {project_settings.cache_dir() / 'class-data'}")
     if folder:
-        from .offline import pack
+        from .broker.offline import pack
 
         counts = pack(folder)
         click.echo(f"{folder}: {counts['wheels']} wheels and the Kafka jars; see {folder / 'README.txt'}.")
@@ -142,7 +142,7 @@ def prefetch(folder):
 @main.command()
 def doctor():
     """Check Python, Java, Maven, Docker, the ports and the broker; print fixes."""
-    from .doctor import run_checks
+    from .course.doctor import run_checks
 
     failed = False
     for check in run_checks():
@@ -172,7 +172,7 @@ def run(output, only, folder, extra, cell_timeout, learner):
     import ast
 
     from .broker import ensure_broker
-    from .runner import CELL_TIMEOUT_S, NOTEBOOKS, find_notebooks, run_notebooks, summary
+    from .course.runner import CELL_TIMEOUT_S, NOTEBOOKS, find_notebooks, run_notebooks, summary
 
     notebooks = find_notebooks(folder or NOTEBOOKS, only, edition="learner" if learner else "solved")
     if not notebooks and folder and not learner:  # a folder of plain numbered notebooks, without editions
@@ -203,8 +203,8 @@ def run(output, only, folder, extra, cell_timeout, learner):
 def editions(check):
     """Make the learner edition of every chapter (NN_name.ipynb) from its solved edition
     (.NN_name.ipynb): solutions become stubs, their outputs and the checks' are cleared."""
-    from .editions import out_of_date, write_learner_editions
-    from .runner import NOTEBOOKS
+    from .course.editions import out_of_date, write_learner_editions
+    from .course.runner import NOTEBOOKS
 
     if check:
         stale = out_of_date(NOTEBOOKS)
@@ -226,7 +226,7 @@ def kafka(ctx, tool):
     kafka-console-producer, kafka-console-consumer, kafka-dump-log, kafka-metadata-quorum, kafka-configs,
     kafka-acls)
     against the current broker, e.g. `codealong kafka kafka-topics --describe --topic our_topic`."""
-    from .kafka_tools import kafka as run_tool
+    from .course.kafka_tools import kafka as run_tool
 
     stdin = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
     run = run_tool(tool, *ctx.args, input=stdin)

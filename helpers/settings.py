@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import CodealongError
+from .client.errors import CodealongError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOTENV = REPO_ROOT / ".env"

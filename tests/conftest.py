@@ -78,7 +78,7 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0)
     """Every message of a topic from the beginning (no group), until `expected` or the deadline."""
     from confluent_kafka import Consumer, TopicPartition
 
-    from helpers.consumer import message_dict
+    from helpers.client.consumer import message_dict
 
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "reader", "enable.auto.commit": False})
     try:
@@ -97,7 +97,7 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0)
 @pytest.fixture
 def consumer_config(kafka, unique):
     """A consumer config on the session broker with its own group, reading from the start."""
-    from helpers.config import ConsumerConfig
+    from helpers.client.config import ConsumerConfig
 
     def make(*topics: str, **changes) -> ConsumerConfig:
         values = dict(endpoints=(kafka,), topics=topics, consumer_group=f"group-{unique}",
@@ -109,5 +109,5 @@ def consumer_config(kafka, unique):
 @pytest.fixture(autouse=True)
 def _no_worker_left_behind():
     yield
-    from helpers.consumer import ConsumerWorker
+    from helpers.client.consumer import ConsumerWorker
     ConsumerWorker.stop_all()

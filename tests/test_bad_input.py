@@ -16,10 +16,10 @@ from helpers import (Application, ConfigError, ConsumerWorker, MessageTypeError,
                      TopicError, WorkerFailed, create_topic, load_config, parse_config)
 from helpers.broker import LocalCluster, check_java, check_maven, ensure_broker
 from helpers.broker.cluster import free_ports
-from helpers.retry import RetryPolicy
+from helpers.client.retry import RetryPolicy
 from helpers.cli import main
-from helpers.errors import BrokerError, BrokerUnreachable, CodealongError, PrerequisiteError
-from helpers.topics import InvalidTopicName
+from helpers.client.errors import BrokerError, BrokerUnreachable, CodealongError, PrerequisiteError
+from helpers.client.topics import InvalidTopicName
 
 MARKER = ("written-before", "must survive")
 

@@ -7,15 +7,15 @@ import time
 import pytest
 
 from helpers import OK, ConfigError, ConsumerWorker, SyncProducer, create_topic
-from helpers.dead_letter import DeadLetter
-from helpers.delivery import crash_experiment
-from helpers.keys import JAVA, where_keys_land
-from helpers.partitioner import md5_partition, murmur2, murmur2_partition
-from helpers.deadline import Deadline
-from helpers.rebalance import rebalance_timeline
-from helpers.retention import dump_segment, segment_dir, watch_log
-from helpers.retry import RetryPolicy
-from helpers.share import REJECT, ShareWorker, configure_share_group, kill_a_member_holding_records
+from helpers.client.dead_letter import DeadLetter
+from helpers.course.demos.delivery import crash_experiment
+from helpers.course.demos.keys import JAVA, where_keys_land
+from helpers.client.partitioner import md5_partition, murmur2, murmur2_partition
+from helpers.client.deadline import Deadline
+from helpers.course.demos.rebalance import rebalance_timeline
+from helpers.course.demos.retention import dump_segment, segment_dir, watch_log
+from helpers.client.retry import RetryPolicy
+from helpers.client.share import REJECT, ShareWorker, configure_share_group, kill_a_member_holding_records
 
 from conftest import read_topic
 
@@ -217,7 +217,7 @@ def test_kafkas_own_murmur2_test_vectors():
 def test_adding_partitions_moves_keys(kafka, unique):
     from confluent_kafka.admin import NewPartitions
 
-    from helpers.topics import admin_for
+    from helpers.client.topics import admin_for
 
     topic = f"grow-{unique}"
     create_topic(kafka, topic, partitions=2)
@@ -311,8 +311,8 @@ def test_without_share_consumer_the_chapter_says_why_and_skips(kafka, monkeypatc
     import confluent_kafka
     from IPython.core.interactiveshell import InteractiveShell
 
-    from helpers import notebook
-    from helpers.share import ShareGroupsUnavailable, share_groups_problem
+    from helpers.course import notebook
+    from helpers.client.share import ShareGroupsUnavailable, share_groups_problem
 
     assert share_groups_problem(kafka) is None                     # this client and broker have them
     monkeypatch.delattr(confluent_kafka, "ShareConsumer")          # as with confluent-kafka before 2.15
@@ -328,7 +328,7 @@ def test_without_share_consumer_the_chapter_says_why_and_skips(kafka, monkeypatc
 
 
 def test_a_member_beyond_the_partition_count_owns_nothing(kafka, unique, consumer_config):
-    from helpers.consumer import wait_for_split
+    from helpers.client.consumer import wait_for_split
 
     topic = f"few-{unique}"
     create_topic(kafka, topic, partitions=3)
@@ -344,7 +344,7 @@ def test_a_member_beyond_the_partition_count_owns_nothing(kafka, unique, consume
 
 
 def test_a_group_reset_to_an_offset_replays_from_there(kafka, unique, consumer_config):
-    from helpers.kafka_tools import kafka as tool
+    from helpers.course.kafka_tools import kafka as tool
 
     topic = f"replay-{unique}"
     create_topic(kafka, topic)

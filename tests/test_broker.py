@@ -13,11 +13,11 @@ from confluent_kafka import Consumer, Producer
 
 from conftest import free_port
 from helpers.broker.cluster import free_ports
-from helpers.deadline import Deadline
+from helpers.client.deadline import Deadline
 from helpers.broker import LocalCluster, ensure_broker, probe_metadata, resolve_jars
 from helpers.broker.prerequisites import check_java, check_maven
 from helpers.cli import main
-from helpers.errors import BrokerError, BrokerUnreachable, PrerequisiteError
+from helpers.client.errors import BrokerError, BrokerUnreachable, PrerequisiteError
 
 
 def produce_one(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:

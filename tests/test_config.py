@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.config import (ConfigError, ConsumerConfig, ProducerConfig, as_connection, load_config,
+from helpers.client.config import (ConfigError, ConsumerConfig, ProducerConfig, as_connection, load_config,
                             parse_config, resolve_handler, with_overrides)
 
 SEED = {

@@ -8,10 +8,10 @@ import pytest
 
 from helpers import (NO_COMMIT, OK, Application, CommitUpTo, ConfigError, ConsumerWorker, SyncProducer,
                      WorkerFailed, create_topic, parse_config)
-from helpers.partitioner import md5_partition
-from helpers.deadline import Deadline
-from helpers.errors import CodealongError
-from helpers.retry import RetryPolicy
+from helpers.client.partitioner import md5_partition
+from helpers.client.deadline import Deadline
+from helpers.client.errors import CodealongError
+from helpers.client.retry import RetryPolicy
 
 
 def send(kafka: str, topic: str, pairs) -> list:
@@ -215,9 +215,9 @@ def test_application_children_per_environment(kafka, unique):
     create_topic(kafka, topic)
     config = parse_config({
         "consumer": {"endpoints": [kafka], "topics": [topic], "consumer_group": f"app-{unique}",
-                     "message_handler": "helpers.consumer:message_dict", "start_with_earliest_message": True},
+                     "message_handler": "helpers.client.consumer:message_dict", "start_with_earliest_message": True},
         "consumers": {"audit": {"endpoints": [kafka], "topics": [topic], "consumer_group": f"audit-{unique}",
-                                "message_handler": "helpers.consumer:message_dict"}}})
+                                "message_handler": "helpers.client.consumer:message_dict"}}})
     app = Application(config)
     assert app.start("test") == []
     prod = app.start("prod")
@@ -265,7 +265,7 @@ def test_latest_start_redelivers_a_failed_message_before_anything_was_committed(
 
 
 def test_two_members_split_the_partitions_and_one_takes_over_when_the_other_leaves(kafka, unique, consumer_config):
-    from helpers.consumer import wait_for_split
+    from helpers.client.consumer import wait_for_split
 
     topic = f"split-{unique}"
     create_topic(kafka, topic, partitions=4)
@@ -288,7 +288,7 @@ def test_a_failing_message_costs_no_rebalance_and_the_other_member_goes_on(kafka
     other member keeps consuming, and the message comes again (in order) until confirmed."""
     from confluent_kafka.admin import AdminClient
 
-    from helpers.consumer import wait_for_split
+    from helpers.client.consumer import wait_for_split
 
     topic, group = f"nobalance-{unique}", f"nobalance-{unique}"
     create_topic(kafka, topic, partitions=2)
@@ -394,7 +394,7 @@ def test_state_observers_run_outside_the_workers_lock(kafka, unique, consumer_co
 
 
 def test_handled_messages_are_bounded_by_default(kafka, unique, consumer_config):
-    from helpers.consumer import DEFAULT_KEEP
+    from helpers.client.consumer import DEFAULT_KEEP
 
     topic = f"bounded-{unique}"
     with SyncProducer(endpoints=[kafka]) as producer:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from confluent_kafka import KafkaError
 
-from helpers.diagnosis import Delivery, explain_timeout, explain_unreachable, produce_error
+from helpers.client.diagnosis import Delivery, explain_timeout, explain_unreachable, produce_error
 
 FACTS = dict(topic="our_topic", timeout_s=5, servers="127.0.0.1:9092", client_errors=[], leaderless=[],
              failure=None, missing=1, delivered=[])
@@ -65,7 +65,7 @@ def test_what_the_client_reported_is_kept_apart_from_the_diagnosis():
 
 
 def test_describe_error_puts_the_clients_words_first():
-    from helpers.notebook import describe_error
+    from helpers.course.notebook import describe_error
 
     err = explain_timeout(**{**FACTS, "leaderless": [0], "failure": error(KafkaError._MSG_TIMED_OUT,
                                                                            "Local: Message timed out")})

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from helpers import OK, ConsumerConfig, ConsumerWorker, SyncProducer, create_topic
-from helpers import exercises as ex
-from helpers.exercises import MISSING, answer
+from helpers.course import exercises as ex
+from helpers.course.exercises import MISSING, answer
 
 
 def passes(result) -> bool:
@@ -152,7 +152,7 @@ def test_10_1_and_10_2_partitioners_and_growth(kafka, unique, send):
     from confluent_kafka import Producer
     from confluent_kafka.admin import NewPartitions
 
-    from helpers.topics import admin_for
+    from helpers.client.topics import admin_for
 
     topic = f"ex10-{unique}"
     create_topic(kafka, topic, partitions=6)
@@ -180,8 +180,8 @@ def test_10_1_and_10_2_partitioners_and_growth(kafka, unique, send):
 def test_11_1_and_11_2_dead_letters_and_time(kafka, unique, send):
     import time as clock
 
-    from helpers.dead_letter import DeadLetter
-    from helpers.retry import RetryPolicy
+    from helpers.client.dead_letter import DeadLetter
+    from helpers.client.retry import RetryPolicy
 
     topic, dead = f"ex11-{unique}", f"ex11-{unique}.dead"
     create_topic(kafka, topic)
@@ -192,7 +192,7 @@ def test_11_1_and_11_2_dead_letters_and_time(kafka, unique, send):
                             start_with_earliest_message=True)
     with ConsumerWorker(config, lambda m: 1 / 0, retry=RetryPolicy(backoff_s=(0.05, 0.1)),
                         dead_letter=DeadLetter(dead, after=3)) as worker:
-        from helpers.deadline import Deadline
+        from helpers.client.deadline import Deadline
         Deadline(15).until(lambda: worker.dead_lettered)
     assert not passes(ex.dead_lettered(kafka, dead, topic, 2))    # after 3, not 2
     assert passes(ex.dead_lettered(kafka, dead, topic, 3))
@@ -217,7 +217,7 @@ def test_12_1_and_12_2_compaction_and_tombstones(kafka, unique, send):
 
 
 def test_13_1_and_13_2_share_groups(kafka, unique):
-    from helpers.share import REJECT, configure_share_group
+    from helpers.client.share import REJECT, configure_share_group
 
     group = f"queue-{unique}"
     assert not passes(ex.share_group_reads_from_start(kafka, group))
@@ -231,3 +231,9 @@ def test_13_1_and_13_2_share_groups(kafka, unique):
 def test_a_broker_that_is_down_is_a_not_yet_not_a_crash():
     result = ex.topic_with_partitions("127.0.0.1:1", "anything", 3)
     assert not result.passed and "could not finish" in result.message
+
+
+def test_the_catalogue_lists_every_check_defined():
+    """The progress board counts checks from the catalogue, without importing the checks."""
+    from helpers.course import catalogue, exercises
+    assert list(exercises.DEFINED) == list(catalogue.EXERCISE_IDS)

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import FAULT_FIGURES, read_topic
-from helpers.deadline import Deadline
+from helpers.client.deadline import Deadline
 from helpers import OK, ConsumerConfig, ConsumerWorker, ProduceError, RetryPolicy, SyncProducer, create_topic
 
 pytestmark = pytest.mark.faults

@@ -11,9 +11,9 @@ from conftest import free_port
 from helpers import OK, ConsumerConfig, ConsumerWorker, SyncProducer, create_topic
 from helpers.broker import LocalCluster
 from helpers.cli import main
-from helpers.errors import BrokerUnreachable
-from helpers.kafka_tools import ToolError
-from helpers.kafka_tools import kafka as tool
+from helpers.client.errors import BrokerUnreachable
+from helpers.course.kafka_tools import ToolError
+from helpers.course.kafka_tools import kafka as tool
 
 
 @pytest.fixture

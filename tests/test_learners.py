@@ -9,9 +9,9 @@ import pytest
 from confluent_kafka.admin import AclOperation, ResourcePatternType, ResourceType
 
 from helpers import ConsumerConfig, ProducerConfig, credentials, parse_config, scoped
-from helpers.config import Connection, SecurityConfig, as_connection, security_for
-from helpers.names import InvalidLearnerName, check_learner
-from helpers.progress import ProgressEvent
+from helpers.client.config import Connection, SecurityConfig, as_connection, security_for
+from helpers.client.names import InvalidLearnerName, check_learner
+from helpers.workshop.progress import ProgressEvent
 from helpers.workshop.access import acl_bindings
 from helpers.workshop.board import ProgressBoard
 from helpers.workshop.room import JoinSheet, Room, RoomError, learner_names
@@ -164,7 +164,7 @@ def test_anything_else_on_the_progress_topic_is_not_an_event():
 def test_new_endpoints_get_their_own_login_not_the_environments(monkeypatch):
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "room:9392")
     monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
-    from helpers.config import with_overrides
+    from helpers.client.config import with_overrides
 
     room = ProducerConfig()
     assert room.security.protocol == "SASL_PLAINTEXT"
@@ -177,7 +177,7 @@ def test_a_progress_event_never_fails_or_slows_the_learners_cell(monkeypatch):
     """Nothing answers at the bootstrap address: the check's event is queued and dropped later."""
     import time
 
-    from helpers import progress
+    from helpers.workshop import progress
 
     monkeypatch.setenv("CODEALONG_LEARNER", "ana")
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9")
@@ -193,7 +193,7 @@ def test_a_progress_event_never_fails_or_slows_the_learners_cell(monkeypatch):
 
 
 def test_alone_no_progress_event_is_made(monkeypatch):
-    from helpers import progress
+    from helpers.workshop import progress
 
     monkeypatch.delenv("CODEALONG_LEARNER", raising=False)
     monkeypatch.setattr(progress, "_publisher", progress._Publisher())
@@ -202,7 +202,7 @@ def test_alone_no_progress_event_is_made(monkeypatch):
 
 
 def test_learner_scope_sets_and_restores_the_learner(monkeypatch):
-    from helpers.names import learner_scope
+    from helpers.client.names import learner_scope
 
     monkeypatch.setenv("CODEALONG_LEARNER", "ana")
     with learner_scope(None):

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from helpers.cli import main
-from helpers.runner import NOTEBOOKS, find_notebooks
+from helpers.course.runner import NOTEBOOKS, find_notebooks
 
 PATHS = find_notebooks()
 
@@ -124,14 +124,14 @@ def test_codealong_run_names_the_failing_cell(kafka, tmp_path):
 
 # ---- the learner edition -------------------------------------------------------------------------
 def test_the_committed_learner_edition_is_up_to_date():
-    from helpers.editions import out_of_date
+    from helpers.course.editions import out_of_date
 
     stale = out_of_date(NOTEBOOKS)
     assert not stale, f"out of date: {[p.name for p in stale]}; run `codealong editions` and commit them"
 
 
 def test_the_learner_edition_holds_no_answers():
-    from helpers.editions import BEGIN, CHECK_TAG, STUB
+    from helpers.course.editions import BEGIN, CHECK_TAG, STUB
 
     learner = find_notebooks(edition="learner")
     assert [p.name for p in learner] == [p.name.lstrip(".") for p in PATHS]

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from helpers.broker.cluster import free_ports
-from helpers.offline import CACHE_NAME, pack
+from helpers.broker.offline import CACHE_NAME, pack
 from helpers.settings import REPO_ROOT
 
 NOWHERE = "http://127.0.0.1:9/"  # nothing listens there: any download attempt fails at once

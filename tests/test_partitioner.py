@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
-from helpers.config import ConfigError
-from helpers.partitioner import choose_partition, md5_partition, random_partition, strategy_function
-from helpers.topics import InvalidTopicName, check_topic_name
+from helpers.client.config import ConfigError
+from helpers.client.partitioner import choose_partition, md5_partition, random_partition, strategy_function
+from helpers.client.topics import InvalidTopicName, check_topic_name
 
 
 def kaffe_md5_by_coreutils(key: str, count: int) -> int:
@@ -36,8 +36,8 @@ def test_random_and_custom_strategies():
     assert {random_partition(4) for _ in range(400)} == {0, 1, 2, 3}
     always_last = strategy_function(lambda topic, count, key, value: count - 1)
     assert choose_partition(always_last, "t", 5, b"k", b"v") == 4
-    by_name = strategy_function("helpers.partitioner:random_partition")
-    assert by_name is __import__("helpers.partitioner").partitioner.random_partition
+    by_name = strategy_function("helpers.client.partitioner:random_partition")
+    assert by_name is __import__("helpers.client.partitioner").client.partitioner.random_partition
     with pytest.raises(ConfigError, match="not md5, murmur2, random, or an importable function"):
         strategy_function("nowhere:nothing")
 

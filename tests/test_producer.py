@@ -7,11 +7,11 @@ import pytest
 
 from conftest import read_topic
 from helpers import (MessageTypeError, ProduceError, SyncProducer, capture_produced, create_topic)
-from helpers.partitioner import md5_partition
+from helpers.client.partitioner import md5_partition
 from helpers.broker import LocalCluster
 from helpers.broker.cluster import free_ports
-from helpers.errors import CodealongError
-from helpers.topics import InvalidTopicName
+from helpers.client.errors import CodealongError
+from helpers.client.topics import InvalidTopicName
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from helpers.broker.class_data import ClassDataArchive
 from helpers.broker.cluster import free_ports
 from helpers.broker.jars import libs_dir, read_lock, repository_cache, resolve_jars, sha256_of
 from helpers.broker.prerequisites import find_java
-from helpers.errors import BrokerError
+from helpers.client.errors import BrokerError
 
 VERSION = settings.kafka_version()
 ROUND_TRIP = textwrap.dedent("""

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from helpers.deadline import Deadline
-from helpers.errors import CodealongError
-from helpers.retry import RetryPolicy
+from helpers.client.deadline import Deadline
+from helpers.client.errors import CodealongError
+from helpers.client.retry import RetryPolicy
 
 
 class FakeClock:

@@ -11,9 +11,9 @@ import pytest
 from helpers import ConfigError, ProduceError, SyncProducer, parse_config
 from helpers.broker import LocalCluster
 from helpers.broker.cluster import free_ports
-from helpers.errors import BrokerError
-from helpers.config import redact
-from helpers.runner import NOTEBOOKS
+from helpers.client.errors import BrokerError
+from helpers.client.config import redact
+from helpers.course.runner import NOTEBOOKS
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_config_errors_never_echo_a_password(monkeypatch):
 
 def test_topic_functions_and_the_view_take_a_config_with_credentials(sasl_broker, monkeypatch, unique):
     from helpers import capture_produced, create_topic
-    from helpers.topic_state import read_topic_state
+    from helpers.client.topic_state import read_topic_state
 
     monkeypatch.setenv("KAFKA_USERNAME", "learner")
     monkeypatch.setenv("KAFKA_PASSWORD", __import__("os").environ["CODEALONG_SASL_PASSWORD"])

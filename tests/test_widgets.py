@@ -9,12 +9,12 @@ from confluent_kafka.admin import AdminClient
 
 from conftest import read_topic
 from helpers import OK, ConsumerWorker, ProduceError, SyncProducer, create_topic
-from helpers.partitioner import md5_partition, partition_counts
-from helpers.plots import plot_lag, plot_latency, plot_partition_counts
-from helpers.topic_state import UnknownTopic, draw_topic_state, read_topic_state
-from helpers.errors import BrokerUnreachable, CodealongError
-from helpers.retry import RetryPolicy
-from helpers.widgets import ConsumerPanel, ProducerForm, TopicView
+from helpers.client.partitioner import md5_partition, partition_counts
+from helpers.course.plots import plot_lag, plot_latency, plot_partition_counts
+from helpers.client.topic_state import UnknownTopic, draw_topic_state, read_topic_state
+from helpers.client.errors import BrokerUnreachable, CodealongError
+from helpers.client.retry import RetryPolicy
+from helpers.course.widgets import ConsumerPanel, ProducerForm, TopicView
 
 
 @pytest.fixture

@@ -18,11 +18,11 @@ from conftest import WORKSHOP_FIGURES
 from helpers import OK, ConsumerConfig, ConsumerWorker, ProduceError, SyncProducer, create_topic
 from helpers.broker.cluster import free_ports
 from helpers.cli import main
-from helpers.config import Connection, SecurityConfig
-from helpers.deadline import Deadline
-from helpers.errors import LoginRefused
+from helpers.client.config import Connection, SecurityConfig
+from helpers.client.deadline import Deadline
+from helpers.client.errors import LoginRefused
 from helpers.settings import REPO_ROOT
-from helpers.topics import admin_for
+from helpers.client.topics import admin_for
 from helpers.workshop.lifecycle import reset, start_workshop, status, stop
 from helpers.workshop.room import JoinSheet
 from helpers.workshop.simulate import run_room
@@ -307,7 +307,7 @@ def test_a_consumer_group_outside_the_prefix_is_refused_with_cause_and_fix(room,
 
 
 def test_kafkas_own_tools_log_in_as_the_learner_and_see_only_their_topics(room):
-    from helpers.kafka_tools import kafka
+    from helpers.course.kafka_tools import kafka
 
     ana, ben = login(room, "ana"), login(room, "ben")
     create_topic(ana, "ana.tool-check")

@@ -30,9 +30,9 @@ from confluent_kafka.admin import AdminClient
 from tqdm.auto import tqdm
 
 from .. import settings
-from ..config import env_bootstrap, env_security
-from ..deadline import Deadline
-from ..errors import BrokerError, BrokerUnreachable, CodealongError, LoginRefused
+from ..client.config import env_bootstrap, env_security
+from ..client.deadline import Deadline
+from ..client.errors import BrokerError, BrokerUnreachable, CodealongError, LoginRefused
 from .class_data import ClassDataArchive
 from .jars import classpath, resolve_jars
 from .prerequisites import check_java

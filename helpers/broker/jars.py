@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..errors import BrokerError
+from ..client.errors import BrokerError
 from .prerequisites import check_maven
 
 try:

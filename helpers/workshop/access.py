@@ -11,13 +11,13 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, ResourcePatternType, ResourceType,
                                    ScramCredentialInfo, ScramMechanism, UserScramCredentialUpsertion)
 
-from ..config import Connection
-from ..deadline import Deadline
-from ..errors import CodealongError
-from ..kafka_tools import kafka
-from ..names import SHARED_PREFIX, check_learner
-from ..progress import PROGRESS_TOPIC
-from ..topics import admin_for, create_topic
+from ..client.config import Connection
+from ..client.deadline import Deadline
+from ..client.errors import CodealongError
+from ..course.kafka_tools import kafka
+from ..client.names import SHARED_PREFIX, check_learner
+from .progress import PROGRESS_TOPIC
+from ..client.topics import admin_for, create_topic
 
 log = logging.getLogger(__name__)
 

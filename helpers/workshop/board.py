@@ -15,22 +15,13 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from ..config import as_connection
-from ..deadline import Deadline
-from ..errors import CLIENT_LOG, BrokerUnreachable
-from ..progress import PROGRESS_TOPIC, ProgressEvent, chapter_of
+from ..client.config import as_connection
+from ..client.deadline import Deadline
+from ..client.errors import CLIENT_LOG, BrokerUnreachable
+from ..course.catalogue import checks_per_chapter
+from .progress import PROGRESS_TOPIC, ProgressEvent
 
 log = logging.getLogger(__name__)
-
-
-def checks_per_chapter() -> dict[int, int]:
-    """How many checks each chapter has: its exercises, plus its end."""
-    from ..exercises import EXERCISE_IDS
-
-    counts: dict[int, int] = {}
-    for exercise in EXERCISE_IDS:
-        counts[chapter_of(exercise)] = counts.get(chapter_of(exercise), 0) + 1
-    return {chapter: count + 1 for chapter, count in sorted(counts.items())}
 
 
 @dataclass

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from .. import settings
 from ..broker import probe_metadata
-from ..config import Connection, SecurityConfig
-from ..deadline import Deadline
-from ..progress import PROGRESS_TOPIC
-from ..topics import admin_for, create_topic, delete_topic
+from ..client.config import Connection, SecurityConfig
+from ..client.deadline import Deadline
+from .progress import PROGRESS_TOPIC
+from ..client.topics import admin_for, create_topic, delete_topic
 from .access import Quotas, WorkshopError, add_learner, create_progress_topic, reset_learner, set_quotas, ResetReport
 from .board import ProgressBoard, read_progress
 from .room import JoinSheet, Room, RoomError, WORKSHOP_PORT_OFFSET, read_env_file, workshop_dir

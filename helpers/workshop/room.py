@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .. import settings
-from ..config import Connection, SecurityConfig
-from ..errors import CodealongError
-from ..names import check_learner
+from ..client.config import Connection, SecurityConfig
+from ..client.errors import CodealongError
+from ..client.names import check_learner
 
 try:
     import tomllib

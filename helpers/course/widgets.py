@@ -22,14 +22,14 @@ from typing import Callable, ClassVar
 
 import ipywidgets as w
 
-from .config import ConsumerConfig, ProducerConfig, as_connection
-from .consumer import OK, ConsumerWorker
-from .deadline import Deadline
-from .errors import CodealongError
-from .producer import Delivery, SyncProducer
-from .topic_state import TopicState, draw_topic_state, read_topic_state
-from .names import topic_name_problem
-from .retry import RetryPolicy
+from ..client.config import ConsumerConfig, ProducerConfig, as_connection
+from ..client.consumer import OK, ConsumerWorker
+from ..client.deadline import Deadline
+from ..client.errors import CodealongError
+from ..client.producer import Delivery, SyncProducer
+from ..client.topic_state import TopicState, draw_topic_state, read_topic_state
+from ..client.names import topic_name_problem
+from ..client.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 

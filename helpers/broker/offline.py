@@ -16,9 +16,9 @@ import sys
 from importlib.metadata import requires
 from pathlib import Path
 
-from . import settings
-from .broker.jars import SETS, read_lock, resolve_jars
-from .errors import CodealongError
+from .. import settings
+from .jars import SETS, read_lock, resolve_jars
+from ..client.errors import CodealongError
 
 BUILD_BACKEND = ("setuptools>=68", "wheel")
 CACHE_NAME = "kafka-codealong-cache"

@@ -8,12 +8,12 @@ tool, the topic itself), never computed, so the table shows what really happened
 """
 from __future__ import annotations
 
-from .config import as_connection
-from .errors import CodealongError
-from .kafka_tools import kafka
-from .names import scoped
-from .producer import SyncProducer
-from .topic_state import read_messages
+from ...client.config import as_connection
+from ...client.errors import CodealongError
+from ..kafka_tools import kafka
+from ...client.names import scoped
+from ...client.producer import SyncProducer
+from ...client.topic_state import read_messages
 
 JAVA = "Java console producer"
 #: label -> SyncProducer arguments; "client" leaves the choice to librdkafka's partitioner.

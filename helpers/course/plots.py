@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .partitioner import partition_counts
+from ..client.partitioner import partition_counts
 
 
 def _show_figures_as_png() -> None:
@@ -114,7 +114,7 @@ def plot_rebalance(timelines) -> Figure:
 
 
 def plot_delivery(counts) -> Figure:
-    """Lost and repeated side effects per commit order (helpers.delivery.DeliveryCount)."""
+    """Lost and repeated side effects per commit order (helpers.course.demos.delivery.DeliveryCount)."""
     figure = Figure(figsize=(7, 2.8), layout="constrained")
     ax = figure.subplots()
     names = [count.mode for count in counts]

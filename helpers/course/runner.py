@@ -16,7 +16,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm  # a widget bar in Jupyter, a text bar in a terminal
 
-from .settings import REPO_ROOT
+from ..settings import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 CELL_TIMEOUT_S = 300

@@ -19,13 +19,13 @@ from typing import Callable
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import ConfigResource, ResourceType
 
-from .config import as_connection
-from .deadline import Deadline
-from .kafka_tools import kafka
-from .names import scoped
-from .producer import SyncProducer
-from .topic_state import partition_offsets, read_messages
-from .topics import admin_for
+from ...client.config import as_connection
+from ...client.deadline import Deadline
+from ..kafka_tools import kafka
+from ...client.names import scoped
+from ...client.producer import SyncProducer
+from ...client.topic_state import partition_offsets, read_messages
+from ...client.topics import admin_for
 
 TICK_KEY = "tick"
 

@@ -16,8 +16,9 @@ from dataclasses import asdict, dataclass
 
 from confluent_kafka import Producer
 
-from .config import Connection, env_bootstrap
-from .names import current_learner
+from ..client.config import Connection, env_bootstrap
+from ..client.names import current_learner
+from ..course.catalogue import chapter_of
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +47,6 @@ class ProgressEvent:
                        float(raw["time"]))
         except (TypeError, KeyError, json.JSONDecodeError) as err:
             raise ValueError(f"not a progress event: {err}") from None
-
-
-def chapter_of(check: str) -> int:
-    """The chapter of an exercise id ("3.1" -> 3)."""
-    return int(check.split(".", 1)[0])
 
 
 class _Publisher:

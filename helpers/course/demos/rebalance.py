@@ -15,11 +15,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from .config import ConsumerConfig, as_connection
-from .consumer import ConsumerWorker, wait_for_split
-from .deadline import Deadline
-from .names import scoped
-from .topics import admin_for
+from ...client.config import ConsumerConfig, as_connection
+from ...client.consumer import ConsumerWorker, wait_for_split
+from ...client.deadline import Deadline
+from ...client.names import scoped
+from ...client.topics import admin_for
 
 PROTOCOLS = ("classic", "consumer")
 

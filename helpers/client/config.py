@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Literal, Union
 
-from . import settings
+from .. import settings
 from .errors import CodealongError
 from .names import InvalidTopicName, check_topic_name, scoped
 

@@ -200,7 +200,7 @@ def kill_a_member_holding_records(where, group: str, topic: str, timeout: float 
     """Start a member in another process, let it acquire records, kill it (SIGKILL: no goodbye,
     no acknowledgement) and return the offsets it was holding."""
     bootstrap = as_connection(where).bootstrap
-    member = subprocess.Popen([sys.executable, "-m", "helpers.share", bootstrap, scoped(group), scoped(topic),
+    member = subprocess.Popen([sys.executable, "-m", "helpers.client.share", bootstrap, scoped(group), scoped(topic),
                                str(timeout)], stdout=subprocess.PIPE, text=True)
     try:
         line = member.stdout.readline()  # bounded: the member gives up after `timeout` seconds
@@ -214,6 +214,6 @@ def kill_a_member_holding_records(where, group: str, topic: str, timeout: float 
     return [int(offset) for offset in line.split()[1:]]
 
 
-if __name__ == "__main__":  # python -m helpers.share BOOTSTRAP GROUP TOPIC
+if __name__ == "__main__":  # python -m helpers.client.share BOOTSTRAP GROUP TOPIC
     logging.basicConfig(level=logging.ERROR)  # not librdkafka's "preview" notice in the parent's cell
     hold_records(*sys.argv[1:4], timeout=float(sys.argv[4]))

@@ -19,12 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 
-from . import settings
-from .broker.cluster import probe_metadata
-from .broker.jars import classpath, resolve_jars
-from .broker.prerequisites import check_java
-from .config import SecurityConfig, as_connection
-from .errors import CodealongError
+from .. import settings
+from ..broker.cluster import probe_metadata
+from ..broker.jars import classpath, resolve_jars
+from ..broker.prerequisites import check_java
+from ..client.config import SecurityConfig, as_connection
+from ..client.errors import CodealongError
 
 #: The tool's name (as in Kafka's bin/ folder, without .sh) and the class that runs it.
 TOOLS = {
