@@ -36,6 +36,3 @@ class BrokerUnreachable(CodealongError):
 class LoginRefused(CodealongError):
     """The broker answered but refused the credentials (SASL authentication failed)."""
 
-
-class NotAuthorized(CodealongError):
-    """The broker refused an operation: the user has no ACL allowing it on that topic or group."""
