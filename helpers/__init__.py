@@ -1,15 +1,16 @@
 """kafka-codealong's helpers: what Kaffe is to the Elixir tutorial, on confluent-kafka.
 
-- ``helpers.broker``: the embedded Kafka broker (``ensure_broker()``)
-- ``helpers.config``: Kaffe-style configuration from TOML; ``Connection``, where Kafka is
-- ``helpers.producer``: ``SyncProducer``: ``produce``, ``produce_batch`` and Kaffe's ``produce_sync``
-- ``helpers.consumer``: ``ConsumerWorker``, a supervised consumer calling your handler
-- ``helpers.retry``: ``RetryPolicy``, the backoff and give-up rule of a worker
-- ``helpers.dead_letter``: ``DeadLetter``, where a worker puts a message that keeps failing
-- ``helpers.share``: ``ShareWorker``, a share-group member calling your handler (``REJECT`` gives up)
-- ``helpers.application``: which workers run in prod, test and dev
-- ``helpers.topics``: create, delete and recreate topics
-- ``helpers.testing``: ``capture_produced`` for your own tests
+The package has four layers, one folder each:
+
+- ``helpers.client``: the Kafka library on confluent-kafka (imports nothing from the others):
+  configs and the ``Connection``, ``SyncProducer``, the supervised ``ConsumerWorker`` with its
+  ``RetryPolicy`` and ``DeadLetter`` option, ``ShareWorker``, topics, names, errors
+- ``helpers.broker``: the embedded Kafka broker (``ensure_broker()``): Java, jars, the process
+- ``helpers.course``: what the notebooks use: the setup cell, exercises, widgets, plots, the
+  chapters' demonstrations, Kafka's own tools, the learner edition and ``codealong run``
+- ``helpers.workshop``: a room on one cluster: users and ACLs, join sheets, progress, the board
+
+The library's public names are importable from ``helpers`` itself (see ``__all__``).
 """
 from .client.application import Application
 from .broker import ensure_broker

@@ -143,3 +143,35 @@ def test_handler_resolution_errors_name_the_problem():
         resolve_handler("json:handle_message")
     with pytest.raises(ConfigError, match="neither a callable"):
         resolve_handler("handle_message")
+
+
+@pytest.mark.parametrize("make, harmless", [
+    (lambda: ProducerConfig(), {"timeout_s": 3}),
+    (lambda: ConsumerConfig(consumer_group="g"), {"max_batch_size": 3}),
+])
+def test_the_environments_login_never_follows_a_chained_override_to_other_endpoints(monkeypatch, make, harmless):
+    """replace() used to drop the mark "security came from the environment", so a second
+    override kept the environment's SASL login for a cluster it does not belong to."""
+    from dataclasses import replace
+
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.setenv("KAFKA_SASL_MECHANISM", "SCRAM-SHA-256")
+    monkeypatch.setenv("KAFKA_USERNAME", "learner")
+    monkeypatch.setenv("KAFKA_PASSWORD", "s3cr3t-value")
+    config = with_overrides(make(), **harmless)  # its own cluster: the environment's login
+    assert config.client_settings()["sasl.username"] == "learner"
+    for elsewhere in (with_overrides(config, endpoints=["127.0.0.1:19092"]),
+                      replace(config, endpoints=("127.0.0.1:19092",))):
+        settings = elsewhere.client_settings()
+        assert settings["security.protocol"] == "PLAINTEXT"
+        assert not [key for key in settings if key.startswith("sasl.")]
+        back = with_overrides(elsewhere, endpoints=["127.0.0.1:9092"])  # home again: the login again
+        assert back.client_settings()["sasl.username"] == "learner"
+
+
+def test_config_error_lives_in_errors_and_is_the_same_everywhere():
+    import helpers
+    from helpers.client import errors
+
+    assert ConfigError is errors.ConfigError is helpers.ConfigError

@@ -36,3 +36,7 @@ class BrokerUnreachable(CodealongError):
 class LoginRefused(CodealongError):
     """The broker answered but refused the credentials (SASL authentication failed)."""
 
+
+
+class ConfigError(CodealongError, ValueError):
+    """A configuration key is unknown, missing or of the wrong type."""

@@ -5,7 +5,13 @@
 - ``murmur2``: what Kafka's Java producer picks for a key (positive murmur2 hash, modulo the
   partition count); librdkafka's ``partitioner=murmur2_random`` agrees with it.
 - ``random``: any partition.
-- a function ``(topic, partitions_count, key, value) -> int``.
+- ``client``: librdkafka's own partitioner (consistent_random) chooses; fastest, but a key
+  does not land where Kaffe's md5 would put it.
+- ``murmur2_random``: librdkafka's murmur2_random partitioner chooses: keys land where Java
+  puts them (as with ``murmur2``), messages without a key on any partition.
+- a function ``(topic, partitions_count, key, value) -> int``, or a "module:function" name.
+
+STRATEGIES is the one list of the names: the config accepts exactly these.
 """
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ import importlib
 import random
 from typing import Callable
 
-from .config import ConfigError
+from .errors import ConfigError
 
 Strategy = Callable[[str, int, "bytes | None", "bytes | None"], int]
 
@@ -53,22 +59,53 @@ def random_partition(partitions_count: int) -> int:
     return random.randrange(partitions_count)
 
 
-def strategy_function(strategy: str | Callable) -> Strategy:
-    """The partition function for a strategy name, callable or "module:function"."""
+def _by_md5(topic, count, key, value) -> int:
+    return md5_partition(key, count)
+
+
+def _by_murmur2(topic, count, key, value) -> int:
+    return murmur2_partition(key, count)
+
+
+def _at_random(topic, count, key, value) -> int:
+    return random_partition(count)
+
+
+#: Every strategy name: a function means the helpers choose the partition; a string is the
+#: librdkafka `partitioner` setting with which the client chooses it.
+STRATEGIES: dict[str, Strategy | str] = {
+    "md5": _by_md5,
+    "murmur2": _by_murmur2,
+    "random": _at_random,
+    "client": "consistent_random",  # librdkafka's default
+    "murmur2_random": "murmur2_random",
+}
+
+
+def _names() -> str:
+    return ", ".join(STRATEGIES)
+
+
+def client_partitioner(strategy) -> str | None:
+    """The librdkafka `partitioner` setting for a strategy the client applies, else None."""
+    chosen = STRATEGIES.get(strategy) if isinstance(strategy, str) else None
+    return chosen if isinstance(chosen, str) else None
+
+
+def strategy_function(strategy: str | Callable) -> Strategy | None:
+    """The partition function for a strategy name, callable or "module:function"; None when
+    librdkafka chooses (see client_partitioner)."""
     if callable(strategy):
         return strategy
-    if strategy == "md5":
-        return lambda topic, count, key, value: md5_partition(key, count)
-    if strategy == "murmur2":
-        return lambda topic, count, key, value: murmur2_partition(key, count)
-    if strategy == "random":
-        return lambda topic, count, key, value: random_partition(count)
+    if isinstance(strategy, str) and strategy in STRATEGIES:
+        chosen = STRATEGIES[strategy]
+        return None if isinstance(chosen, str) else chosen
     module, _, name = str(strategy).partition(":")
     try:
         return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError, ValueError):
-        raise ConfigError(f"partition_strategy {strategy!r} is not md5, murmur2, random, or an importable function.",
-                          'Use "md5", "murmur2", "random", a callable, or "module:function".') from None
+        raise ConfigError(f"partition_strategy {strategy!r} is not {_names()}, or an importable function.",
+                          f"Use one of {_names()}, a callable, or \"module:function\".") from None
 
 
 def choose_partition(strategy: Strategy, topic: str, partitions_count: int, key, value) -> int:
@@ -83,6 +120,9 @@ def choose_partition(strategy: Strategy, topic: str, partitions_count: int, key,
 def partition_counts(keys, partitions_count: int, strategy: str | Callable = "md5") -> list[int]:
     """How many of `keys` each partition would receive under a strategy (no broker needed)."""
     choose = strategy_function(strategy)
+    if choose is None:
+        raise ConfigError(f"partition_counts cannot tell where librdkafka's {strategy!r} partitioner puts keys.",
+                          'Use "murmur2": it puts keys where murmur2_random does.')
     counts = [0] * partitions_count
     for key in keys:
         counts[choose_partition(choose, "", partitions_count, key, None)] += 1

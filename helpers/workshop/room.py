@@ -19,11 +19,7 @@ from .. import settings
 from ..client.config import Connection, SecurityConfig
 from ..client.errors import CodealongError
 from ..client.names import check_learner
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+from ..client.loading import tomllib  # the one tomli fallback
 
 ADMIN_USER_VARIABLE = "CODEALONG_ADMIN_USER"
 ADMIN_PASSWORD_VARIABLE = "CODEALONG_ADMIN_PASSWORD"
