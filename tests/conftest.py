@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 import uuid
 
 import pytest
@@ -76,22 +75,10 @@ def free_port() -> int:
 
 def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list[dict]:
     """Every message of a topic from the beginning (no group), until `expected` or the deadline."""
-    from confluent_kafka import Consumer, TopicPartition
+    from helpers.client.topic_state import read_messages
 
-    from helpers.client.consumer import message_dict
-
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "reader", "enable.auto.commit": False})
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        got, deadline = [], time.monotonic() + timeout
-        while len(got) < expected and time.monotonic() < deadline:
-            msg = consumer.poll(0.2)
-            if msg is not None and not msg.error():
-                got.append(message_dict(msg))
-        return got
-    finally:
-        consumer.close()
+    return read_messages(bootstrap, topic, limit=None, timeout=timeout, decode="text",
+                         until=lambda got: len(got) >= expected)
 
 
 @pytest.fixture

@@ -12,10 +12,13 @@ from helpers.course.demos.delivery import crash_experiment
 from helpers.course.demos.keys import JAVA, where_keys_land
 from helpers.client.partitioner import md5_partition, murmur2, murmur2_partition
 from helpers.client.deadline import Deadline
-from helpers.course.demos.rebalance import rebalance_timeline
+from helpers.course.demos import rebalance
+from helpers.course.demos.rebalance import Timeline, describe_settling, rebalance_timeline
 from helpers.course.demos.retention import dump_segment, segment_dir, watch_log
 from helpers.client.retry import RetryPolicy
-from helpers.client.share import REJECT, ShareWorker, configure_share_group, kill_a_member_holding_records
+from helpers.client.consumer import WorkerFailed
+from helpers.client.share import REJECT, ShareWorker, configure_share_group
+from helpers.course.demos.share_demo import kill_a_member_holding_records
 
 from conftest import read_topic
 
@@ -123,6 +126,42 @@ def test_rebalance_timelines_under_both_protocols(kafka, unique):
     assert len(kept) == 2   # two partitions stayed with the first member throughout
 
 
+class _MemberThatNeverOwns:
+    """Stands in for a ConsumerWorker in a group that never settles: it is never given a partition."""
+
+    def __init__(self, config, handler, name):
+        self.name, self.assignment, self.assignment_log = name, [], []
+
+    def start(self):
+        return self
+
+    def stop(self):
+        return True
+
+
+def test_a_rebalance_that_never_settles_is_reported_not_dropped(monkeypatch):
+    from types import SimpleNamespace
+
+    metadata = SimpleNamespace(topics={"stuck": SimpleNamespace(partitions={0: None, 1: None})})
+    monkeypatch.setattr(rebalance, "admin_for", lambda where: SimpleNamespace(list_topics=lambda *a, **k: metadata))
+    monkeypatch.setattr(rebalance, "ConsumerWorker", _MemberThatNeverOwns)
+    monkeypatch.setattr(rebalance, "wait_for_split", lambda workers, partitions, timeout: {})  # at once, unsettled
+    timeline = rebalance_timeline("127.0.0.1:9092", "stuck", "consumer", timeout=5)
+    assert [mark for _, mark in timeline.marks] == ["second joins", "second leaves"]
+    assert timeline.settled_after == {"second joins": None, "second leaves": None}
+    assert set(timeline.unowned) == {0, 1}                                # nobody ever owned them
+    text = describe_settling(timeline)
+    assert text.startswith("second joins: did not settle within ") and "second leaves: did not settle" in text
+
+
+def test_settling_is_described_step_by_step():
+    timeline = Timeline("classic", partitions=2)
+    timeline.step(1.0, "second joins", waited=29.0, settled_in=3.04)
+    timeline.step(6.0, "second leaves", waited=24.5, settled_in=None)
+    assert describe_settling(timeline) == ("second joins: settled after 3.0 s, "
+                                           "second leaves: did not settle within 24.5 s")
+
+
 # ---- share groups ----------------------------------------------------------------------------
 def _share_topic(kafka, unique, records=10, lock_ms=2000):
     topic, group = f"jobs-{unique}", f"workers-{unique}"
@@ -190,6 +229,45 @@ def test_a_killed_members_records_go_to_another_member(kafka, unique):
         records = survivor.wait_for(5, timeout=20)
     assert sorted(r["offset"] for r in records) == held           # nothing lost
     assert {r["delivery_count"] for r in records} == {2}          # each was delivered once before
+
+
+def test_a_share_member_whose_thread_dies_says_so_at_once(kafka, unique, monkeypatch):
+    import confluent_kafka
+
+    class FailingShareConsumer(confluent_kafka.ShareConsumer):
+        def poll(self, *args, **kwargs):
+            raise RuntimeError("the client broke")
+
+    topic, group = _share_topic(kafka, unique, records=1)
+    monkeypatch.setattr(confluent_kafka, "ShareConsumer", FailingShareConsumer)
+    worker = ShareWorker(kafka, group, [topic], lambda m: OK, name=f"doomed-{unique}").start()
+    try:
+        began = time.monotonic()
+        with pytest.raises(WorkerFailed, match="RuntimeError: the client broke"):
+            worker.wait_for(1, timeout=15)
+        assert time.monotonic() - began < 2                       # promptly, not at the end of the timeout
+        assert worker.state == "failed" and isinstance(worker.failure.__cause__, RuntimeError)
+    finally:
+        worker.stop()
+
+
+def test_starting_a_share_member_again_replaces_the_running_one(kafka, unique):
+    topic, group = _share_topic(kafka, unique, records=3)
+    first = ShareWorker(kafka, group, [topic], lambda m: OK, name="printer").start()
+    again = ShareWorker(kafka, group, [topic], lambda m: OK, name="printer")   # the same cell, run again
+    try:
+        again.start()
+        assert not first.is_alive() and again.is_alive()
+        assert ShareWorker.running[(group, "printer")] is again
+        Deadline(20).until(lambda: len(first.outcomes) + len(again.outcomes) >= 3)
+        assert sorted(o.offset for w in (first, again) for o in w.outcomes) == [0, 1, 2]   # each record once
+        other = ShareWorker(kafka, group, [topic], lambda m: OK, name="other").start()   # another name: both run
+        assert again.is_alive() and other.is_alive()
+        other.stop()
+    finally:
+        again.stop()
+        first.stop()
+    assert again.state == "stopped" and (group, "printer") not in ShareWorker.running
 
 
 # ---- keys and partitions ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Learner namespaces and the workshop's pure parts, tested without a broker: learner names,
 the one scoping function, which cluster the environment's credentials belong to, the ACLs a
-learner gets, the room's files, and the progress board's arithmetic."""
+learner gets, the room's files, and the progress board's arithmetic; and, on the session
+broker, how the board reads its topic."""
 from __future__ import annotations
 
 import stat
@@ -210,3 +211,30 @@ def test_learner_scope_sets_and_restores_the_learner(monkeypatch):
     with learner_scope("ben"):
         assert scoped("t") == "ben.t"
     assert scoped("t") == "ana.t"
+
+
+def test_the_board_reads_its_topic_from_the_start_once_and_live(kafka, unique, monkeypatch):
+    from helpers import SyncProducer, create_topic
+    from helpers.client.deadline import Deadline
+    from helpers.client.errors import BrokerUnreachable
+    from helpers.workshop import board
+
+    monkeypatch.setattr(board, "PROGRESS_TOPIC", f"progress-{unique}")   # not the room's shared topic
+    with pytest.raises(BrokerUnreachable, match="no readable"):
+        board.read_progress(kafka, timeout=5)
+    create_topic(kafka, board.PROGRESS_TOPIC, partitions=2)
+    events = [ProgressEvent("ana", 3, "3.1", True, 100.0), ProgressEvent("ben", 3, "3.1", False, 110.0)]
+    with SyncProducer(endpoints=[kafka]) as producer:
+        producer.produce_batch(board.PROGRESS_TOPIC, [(e.learner, e.to_json().decode()) for e in events])
+        producer.produce(board.PROGRESS_TOPIC, "not an event")              # the topic is shared: skipped
+        once = board.read_progress(kafka, ["ana", "ben"], timeout=10)
+        assert once.events == 2 and once.cell("ana", 3)[0] == 1 and once.learners["ben"].misses == {"3.1": 1}
+        live = board.LiveBoard(kafka, every_s=0.1).start(timeout=10)
+        try:
+            assert live.board.events == 2 and live.error is None             # what was there on start
+            later = ProgressEvent("ben", 3, "3.1", True, 120.0)
+            producer.produce(board.PROGRESS_TOPIC, later.to_json().decode(), key="ben")
+            assert Deadline(10).until(lambda: live.board.events == 3)        # and what comes after
+            assert Deadline(5).until(lambda: "ben" in live.widget.value)
+        finally:
+            live.stop()

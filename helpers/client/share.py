@@ -18,19 +18,18 @@ config says `share.auto.offset.reset=earliest` (set it before the first member j
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import confluent_kafka
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
 
 from .config import as_connection
-from .consumer import OK, message_dict
+from .consumer import OK, WorkerFailed, message_dict
 from .deadline import Deadline
 from .errors import CLIENT_LOG, CodealongError
 from .names import scoped
@@ -96,7 +95,15 @@ class Outcome:
 
 
 class ShareWorker:
-    """One share-group member in a thread of its own (a ShareConsumer is not thread-safe)."""
+    """One share-group member in a thread of its own (a ShareConsumer is not thread-safe).
+
+    Members are registered by group and name: starting one whose group and name are already
+    running stops the old one first, so re-running a notebook cell never leaves two members.
+    If the thread ends on an error, `failure` says why, `state` is "failed" and wait_for raises it.
+    """
+
+    running: ClassVar[dict[tuple[str, str], "ShareWorker"]] = {}
+    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, where, group: str, topics: list[str], handler, *, name: str = "member", keep: int = 1000):
         problem = client_supports_share_groups()
@@ -108,16 +115,45 @@ class ShareWorker:
         self.handler, self.name = handler, name
         self.outcomes: deque[Outcome] = deque(maxlen=keep)
         self.errors: deque[str] = deque(maxlen=100)
+        self.failure: WorkerFailed | None = None
+        self._state = "stopped"
         self._accepted: deque[dict] = deque(maxlen=keep)
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
-        return f"ShareWorker(name={self.name!r}, group={self.settings['group.id']!r}, topics={self.topics})"
+        return (f"ShareWorker(name={self.name!r}, group={self.settings['group.id']!r}, topics={self.topics}, "
+                f"state={self.state!r})")
+
+    @property
+    def state(self) -> str:
+        """The member's state: "running", "stopped", or "failed" (its thread ended on an error: see `failure`)."""
+        return self._state
+
+    def _set_state(self, value: str) -> None:
+        with self._cond:
+            self._state = value
+            self._cond.notify_all()  # a wait_for in progress learns of a failure at once
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> "ShareWorker":
+        """Start in the background; a running member of the same group and name is stopped first."""
+        key = (self.settings["group.id"], self.name)
+        with self._registry_lock:
+            previous = self.running.get(key)
+        for old in dict.fromkeys([previous, self]):
+            if old is not None and old.is_alive() and not old.stop():
+                raise CodealongError(f"Share worker {old.name!r} did not stop within its deadline (its handler is "
+                                     "still busy), so no second member is started beside it.",
+                                     "Wait for the handler to return, then start again.")
+        with self._registry_lock:
+            self.running[key] = self
         self._stop.clear()
+        self.failure = None
+        self._set_state("running")
         self._thread = threading.Thread(target=self._run, name=f"share-{self.name}", daemon=True)
         self._thread.start()
         return self
@@ -125,9 +161,14 @@ class ShareWorker:
     def stop(self, timeout: float = 15.0) -> bool:
         """Acknowledge what was handled, leave the group and close. True if it stopped in time."""
         self._stop.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
-        return self._thread is None or not self._thread.is_alive()
+        return not self.is_alive()
+
+    @classmethod
+    def stop_all(cls, timeout: float = 15.0) -> None:
+        for worker in list(cls.running.values()):
+            worker.stop(timeout)
 
     def __enter__(self):
         return self.start()
@@ -136,12 +177,16 @@ class ShareWorker:
         self.stop()
 
     def wait_for(self, count: int = 1, timeout: float = 10.0) -> list[dict]:
-        """Up to `count` records this member ACCEPTED (drained), waiting at most `timeout` seconds."""
+        """Up to `count` records this member ACCEPTED (drained), waiting at most `timeout` seconds.
+        Raises WorkerFailed as soon as the member's thread ended on an error."""
         deadline = Deadline(timeout)
         with self._cond:
-            while len(self._accepted) < count and not deadline.expired():
+            while len(self._accepted) < count and self._state != "failed" and not deadline.expired():
                 self._cond.wait(deadline.remaining())
-            return [self._accepted.popleft() for _ in range(min(count, len(self._accepted)))]
+            taken = [self._accepted.popleft() for _ in range(min(count, len(self._accepted)))]
+        if not taken and self.failure is not None:
+            raise self.failure
+        return taken
 
     def _verdict(self, message: dict) -> str:
         try:
@@ -153,6 +198,24 @@ class ShareWorker:
         return "accept" if result == OK else "reject" if result == REJECT else "release"
 
     def _run(self) -> None:
+        try:
+            self._consume()
+        except Exception as err:  # never printed from this thread: wait_for raises it, `failure` keeps it
+            self.errors.append(f"{type(err).__name__}: {err}")
+            self.failure = WorkerFailed(f"Share worker {self.name!r} stopped: {type(err).__name__}: {err}",
+                                        "Fix the cause, then start the worker again; records it had not "
+                                        "acknowledged go to other members once their locks expire.")
+            self.failure.__cause__ = err
+            log.error("%s", self.failure.cause)
+            self._set_state("failed")
+        else:
+            self._set_state("stopped")
+        finally:
+            with self._registry_lock:
+                if self.running.get((self.settings["group.id"], self.name)) is self:
+                    del self.running[(self.settings["group.id"], self.name)]
+
+    def _consume(self) -> None:
         ack_types = {"accept": confluent_kafka.AcknowledgeType.ACCEPT,
                      "release": confluent_kafka.AcknowledgeType.RELEASE,
                      "reject": confluent_kafka.AcknowledgeType.REJECT}
@@ -174,46 +237,5 @@ class ShareWorker:
                             self._accepted.append({**message, "delivery_count": msg.delivery_count()})
                             self._cond.notify_all()
                 consumer.commit_async()  # the verdicts go to the broker now, not at the next poll
-        except Exception as err:  # never printed from this thread; the notebook reads worker.errors
-            self.errors.append(f"{type(err).__name__}: {err}")
-            log.error("Share worker %r stopped: %s", self.name, err)
         finally:
             consumer.close()
-
-
-def hold_records(bootstrap: str, group: str, topic: str, timeout: float = 60.0) -> None:
-    """Acquire records without ever acknowledging them, say how many, then wait to be killed.
-    (Run as a separate process by the chapter and the tests: the consumer that dies mid-work.)"""
-    consumer = confluent_kafka.ShareConsumer({**as_connection(bootstrap).client_settings(), "group.id": group,
-                                              "share.acknowledgement.mode": "explicit", "logger": CLIENT_LOG})
-    consumer.subscribe([topic])
-    deadline = Deadline(timeout)
-    while not deadline.expired():
-        records = [m for m in consumer.poll(0.5) if m.error() is None]
-        if records:
-            print("holding", " ".join(str(m.offset()) for m in records), flush=True)
-            break
-    time.sleep(max(0.0, deadline.remaining()))  # never acknowledges: the parent kills us first
-
-
-def kill_a_member_holding_records(where, group: str, topic: str, timeout: float = 30.0) -> list[int]:
-    """Start a member in another process, let it acquire records, kill it (SIGKILL: no goodbye,
-    no acknowledgement) and return the offsets it was holding."""
-    bootstrap = as_connection(where).bootstrap
-    member = subprocess.Popen([sys.executable, "-m", "helpers.client.share", bootstrap, scoped(group), scoped(topic),
-                               str(timeout)], stdout=subprocess.PIPE, text=True)
-    try:
-        line = member.stdout.readline()  # bounded: the member gives up after `timeout` seconds
-    finally:
-        member.kill()
-        member.wait(10)
-        member.stdout.close()
-    if not line.startswith("holding"):
-        raise CodealongError(f"The member in process {member.pid} acquired no record within {timeout:g} s.",
-                             "Send records first, and set share.auto.offset.reset=earliest on a new group.")
-    return [int(offset) for offset in line.split()[1:]]
-
-
-if __name__ == "__main__":  # python -m helpers.client.share BOOTSTRAP GROUP TOPIC
-    logging.basicConfig(level=logging.ERROR)  # not librdkafka's "preview" notice in the parent's cell
-    hold_records(*sys.argv[1:4], timeout=float(sys.argv[4]))

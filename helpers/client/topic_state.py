@@ -1,9 +1,11 @@
-"""What a topic holds right now, read from the broker: offsets, the latest messages and a
-group's progress per partition. The topic view widget draws this; tests and notebooks can
-use it directly.
+"""What a topic holds right now, read from the broker: offsets, its messages and a group's
+progress per partition. Nothing here joins a group: partitions are assigned and read from an
+offset, so any number of readers can read a topic and nothing is committed.
 
+    messages = read_messages(bootstrap, "another_topic")          # everything, up to its end now
     state = read_topic_state(bootstrap, "another_topic", group="example_consumer_group")
-    print(draw_topic_state(state))
+
+(Drawing a TopicState as text is the course's: helpers.course.drawing.draw_topic_state.)
 """
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ import time
 import uuid
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from typing import Callable
 
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from .config import as_connection
@@ -23,47 +26,138 @@ from .errors import CLIENT_LOG, BrokerUnreachable, CodealongError
 from .topics import admin_for
 
 
+class UnknownTopic(CodealongError):
+    """The topic does not exist on this cluster."""
+
+
+class ReadTimeout(CodealongError):
+    """A topic could not be read up to its end within the deadline."""
+
+
+#: Answers of a partition whose leadership is still settling (a topic just made, a busy broker).
+_SETTLING = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART)
+
+
+def _reader(where) -> Consumer:
+    # group.id is required by the client, but nothing here joins or commits to the group.
+    return Consumer({**as_connection(where).client_settings(), "group.id": scoped(f"reader-{uuid.uuid4().hex[:8]}"),
+                     "enable.auto.commit": False, "enable.partition.eof": True, "auto.offset.reset": "earliest",
+                     "logger": CLIENT_LOG})
+
+
+def _watermarks(consumer: Consumer, tp: TopicPartition, deadline: Deadline) -> tuple[int, int]:
+    """(first offset, next offset) of a partition, asking again (while the deadline lasts) while its
+    leadership settles or the broker is briefly unavailable."""
+    while True:
+        try:
+            return consumer.get_watermark_offsets(tp, timeout=deadline.remaining(0.5))
+        except KafkaException as err:
+            again = err.args[0].code() in _SETTLING or err.args[0].retriable()
+            if not again or not deadline.wait(0.1):
+                raise
+
+
 def partition_offsets(where, topic: str, timeout: float = 10) -> dict[int, tuple[int, int]] | None:
     """partition -> (first offset, next offset), or None if the topic does not exist."""
     topic = scoped(topic)
+    deadline = Deadline(timeout)
     admin = admin_for(where)
-    topics = admin.list_topics(timeout=timeout).topics
+    topics = admin.list_topics(timeout=deadline.remaining(0.5)).topics
     if topic not in topics or topics[topic].error is not None:
         return None
     reader = _reader(where)
     try:
-        return {p: reader.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
-                for p in sorted(topics[topic].partitions)}
+        return {p: _watermarks(reader, TopicPartition(topic, p), deadline) for p in sorted(topics[topic].partitions)}
     finally:
         reader.close()
 
 
-def _reader(where) -> Consumer:
-    return Consumer({**as_connection(where).client_settings(), "group.id": scoped(f"check-{uuid.uuid4().hex[:8]}"),
-                     "enable.auto.commit": False, "logger": CLIENT_LOG})
+class TopicReader:
+    """Reads one topic without a group, from `start` (partition -> offset; by default each
+    partition's first stored offset). `ends` holds each partition's next offset when it opened;
+    `positions` how far it has read. Raises UnknownTopic if the topic cannot be read.
 
+        with TopicReader(bootstrap, "orders") as reader:
+            while not reader.reached():
+                handle(reader.read_available())
+    """
 
-def read_messages(where, topic: str, limit: int = 1000, timeout: float = 10) -> list[dict]:
-    """Every message of the topic (up to `limit`), read without a group."""
-    topic = scoped(topic)
-    offsets = partition_offsets(where, topic, timeout)
-    if not offsets:
-        return []
-    wanted = {p: (low, high) for p, (low, high) in offsets.items() if high > low}
-    reader = _reader(where)
-    got: list[dict] = []
-    try:
-        reader.assign([TopicPartition(topic, p, low) for p, (low, _) in wanted.items()])
-        reached = {p: low for p, (low, _) in wanted.items()}
+    def __init__(self, where, topic: str, *, start: dict[int, int] | None = None, decode: str = "bytes",
+                 timeout: float = 10.0):
+        self.topic, self.decode = scoped(topic), decode
         deadline = Deadline(timeout)
-        while any(reached[p] < high for p, (_, high) in wanted.items()) and len(got) < limit and not deadline.expired():
-            for msg in reader.consume(100, timeout=0.2):
-                if msg.error() is None:
-                    got.append(message_dict(msg, decode="bytes"))
-                    reached[msg.partition()] = msg.offset() + 1
-    finally:
-        reader.close()
-    return got
+        self._consumer = _reader(where)
+        try:
+            metadata = self._consumer.list_topics(self.topic, timeout=deadline.remaining(0.5)).topics[self.topic]
+            if metadata.error is not None:
+                raise UnknownTopic(f"Topic {self.topic!r} cannot be read: {metadata.error.str()}.",
+                                   "Create it (helpers.create_topic), or check the credentials' rights to read it.")
+            self.ends: dict[int, int] = {}
+            self.positions: dict[int, int] = {}
+            for p in sorted(metadata.partitions):
+                first, self.ends[p] = _watermarks(self._consumer, TopicPartition(self.topic, p), deadline)
+                self.positions[p] = max(first, (start or {}).get(p, first))
+            self._consumer.assign([TopicPartition(self.topic, p, at) for p, at in self.positions.items()])
+        except BaseException:
+            self._consumer.close()
+            raise
+
+    def read_available(self, wait: float = 0.2, most: int = 500) -> list[dict]:
+        """The messages that arrived since the last call (waiting at most `wait` s for one)."""
+        got = []
+        for msg in self._consumer.consume(most, timeout=wait):
+            err = msg.error()
+            if err is None:
+                got.append(message_dict(msg, self.decode))
+                self.positions[msg.partition()] = msg.offset() + 1
+            elif err.code() == KafkaError._PARTITION_EOF:  # also past transaction markers, never delivered
+                self.positions[msg.partition()] = max(self.positions[msg.partition()], msg.offset())
+            elif err.fatal():
+                raise KafkaException(err)
+        return got
+
+    def reached(self) -> bool:
+        """Whether every partition is read up to its end as it was when the reader opened."""
+        return all(self.positions[p] >= end for p, end in self.ends.items())
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    def __enter__(self) -> "TopicReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def read_messages(where, topic: str, limit: int | None = 1000, timeout: float = 10.0, *,
+                  start: dict[int, int] | None = None, until: Callable[[list[dict]], bool] | None = None,
+                  decode: str = "bytes") -> list[dict]:
+    """The topic's messages, read without a group, from `start` (partition -> offset; default:
+    the first stored) up to its end as of this call; at most `limit` (None: all). A topic that
+    does not exist holds nothing. Raises ReadTimeout if the end is not reached within `timeout` s.
+
+    With `until` (a test of the messages read so far) it reads on, following new messages, until
+    the test passes or the deadline does, and returns what it read by then."""
+    deadline = Deadline(timeout)
+    try:
+        reader = TopicReader(where, topic, start=start, decode=decode, timeout=timeout)
+    except UnknownTopic:
+        return []
+    got: list[dict] = []
+    with reader:
+        while limit is None or len(got) < limit:
+            if until(got) if until is not None else reader.reached():
+                break
+            if deadline.expired():
+                if until is not None:
+                    break
+                raise ReadTimeout(f"Reading {reader.topic!r} up to its end took over {timeout:g} s.",
+                                  "Check the broker (`codealong broker status`) and retry.")
+            new = reader.read_available(min(0.2, deadline.remaining()))
+            # Up to the end as of the call: what arrives meanwhile is left for the next read.
+            got += new if until is not None else [m for m in new if m["offset"] < reader.ends[m["partition"]]]
+    return got if limit is None else got[:limit]
 
 
 @dataclass
@@ -90,10 +184,6 @@ class TopicState:
     def total_lag(self) -> int | None:
         """The group's lag summed over all partitions (None without a group)."""
         return None if self.group is None else sum(p.lag for p in self.partitions)
-
-
-class UnknownTopic(CodealongError):
-    """The topic does not exist on this cluster."""
 
 
 def read_topic_state(where, topic: str, group: str | None = None, latest: int = 3,
@@ -173,23 +263,10 @@ def _read_group(admin: AdminClient, state: TopicState, deadline: Deadline) -> No
         state.members[name] = owned
 
 
-def draw_topic_state(state: TopicState, cell: int = 28) -> str:
-    """The state as text: a row of the latest offsets per partition, and the group's position."""
-    title = f"topic {state.topic!r}" + (f", group {state.group!r}" if state.group else "")
-    lines = [title]
-    for p in state.partitions:
-        boxes = " ".join(f"[{m['offset']}: {_short(m['key'], m['value'], cell)}]" for m in p.latest) or "(empty)"
-        lines.append(f"  partition {p.partition}: offsets {p.first_offset}..{p.next_offset - 1} {boxes}"
-                     if p.next_offset > p.first_offset else f"  partition {p.partition}: (empty)")
-        if state.group is not None:
-            where = "nothing committed yet" if p.committed is None else f"committed {p.committed}"
-            lines.append(f"               {where}, lag {p.lag}")
-    if state.members:
-        for member, owned in sorted(state.members.items()):
-            lines.append(f"  member {member} owns partition(s) {owned}")
-    return "\n".join(lines)
-
-
-def _short(key, value, width: int) -> str:
-    text = f"{key}={value}" if key is not None else str(value)
-    return text if len(text) <= width else text[:width - 1] + "…"
+def __getattr__(name: str):
+    # draw_topic_state moved to helpers.course.drawing (drawing is the course's); importable from
+    # here until its callers switch. Looked up lazily, so the client layer never imports the course.
+    if name == "draw_topic_state":
+        from ..course.drawing import draw_topic_state
+        return draw_topic_state
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,14 +10,13 @@ import html
 import logging
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import KafkaException
 
-from ..client.config import as_connection
 from ..client.deadline import Deadline
-from ..client.errors import CLIENT_LOG, BrokerUnreachable
+from ..client.errors import BrokerUnreachable
+from ..client.topic_state import TopicReader, UnknownTopic
 from ..course.catalogue import checks_per_chapter
 from .progress import PROGRESS_TOPIC, ProgressEvent
 
@@ -110,58 +109,38 @@ def _ago(seconds: float | None) -> str:
     return f"{seconds / 60:.0f} min ago"
 
 
-def _reader(where) -> Consumer:
-    # group.id is required by the client, but nothing here joins or commits to a group.
-    return Consumer({**as_connection(where).client_settings(), "group.id": f"board-{uuid.uuid4().hex[:8]}",
-                     "enable.auto.commit": False, "logger": CLIENT_LOG})
-
-
-def _assign_from_start(reader: Consumer, deadline: Deadline) -> dict[int, int]:
-    """Assign every partition of the progress topic at its start; returns partition -> end offset."""
-    metadata = reader.list_topics(PROGRESS_TOPIC, timeout=deadline.remaining(0.5))
-    topic = metadata.topics.get(PROGRESS_TOPIC)
-    if topic is None or topic.error is not None:
-        raise BrokerUnreachable(f"The cluster has no readable {PROGRESS_TOPIC} topic"
-                                f"{f' ({topic.error.str()})' if topic is not None and topic.error else ''}.",
-                                "Start the workshop (`codealong workshop start`), and read it with the admin's "
-                                "credentials (the workshop folder's admin.env, or CODEALONG_ADMIN_*).")
-    ends = {}
-    for partition in topic.partitions:
-        low, high = reader.get_watermark_offsets(TopicPartition(PROGRESS_TOPIC, partition),
-                                                 timeout=deadline.remaining(0.5))
-        ends[partition] = high
-    reader.assign([TopicPartition(PROGRESS_TOPIC, p, 0) for p in ends])
-    return ends
-
-
-def _apply(board: ProgressBoard, msg) -> None:
+def _open(where, timeout: float) -> TopicReader:
+    """A reader of the progress topic from its start (no group: any number of boards can watch)."""
     try:
-        board.apply(ProgressEvent.from_json(msg.value()))
+        return TopicReader(where, PROGRESS_TOPIC, timeout=timeout)
+    except UnknownTopic as err:
+        raise BrokerUnreachable(f"The cluster has no readable {PROGRESS_TOPIC} topic ({err.cause})",
+                                "Start the workshop (`codealong workshop start`), and read it with the admin's "
+                                "credentials (the workshop folder's admin.env, or CODEALONG_ADMIN_*).") from None
+
+
+def _apply(board: ProgressBoard, message: dict) -> None:
+    try:
+        board.apply(ProgressEvent.from_json(message["value"]))
     except ValueError as err:
-        log.info("Skipping a message of %s at offset %s: %s", PROGRESS_TOPIC, msg.offset(), err)
+        log.info("Skipping a message of %s at offset %s: %s", PROGRESS_TOPIC, message["offset"], err)
 
 
 def read_progress(where, learners=(), timeout: float = 15.0) -> ProgressBoard:
     """The board as the topic holds it now (every event up to its current end)."""
     deadline = Deadline(timeout)
     board = ProgressBoard(learners)
-    reader = _reader(where)
     try:
-        ends = _assign_from_start(reader, deadline)
-        reached = {p: 0 for p in ends}
-        while any(reached[p] < ends[p] for p in ends) and not deadline.expired():
-            for msg in reader.consume(500, timeout=min(0.5, deadline.remaining())):
-                if msg.error() is None:
-                    _apply(board, msg)
-                    reached[msg.partition()] = msg.offset() + 1
-        if any(reached[p] < ends[p] for p in ends):
-            raise BrokerUnreachable(f"Not all of {PROGRESS_TOPIC} could be read within {timeout:g} s.",
-                                    "Check the cluster (`codealong broker status`) and retry.")
+        with _open(where, timeout) as reader:
+            while not reader.reached():
+                if deadline.expired():
+                    raise BrokerUnreachable(f"Not all of {PROGRESS_TOPIC} could be read within {timeout:g} s.",
+                                            "Check the cluster (`codealong broker status`) and retry.")
+                for message in reader.read_available(min(0.5, deadline.remaining())):
+                    _apply(board, message)
     except KafkaException as err:
         raise BrokerUnreachable(f"Kafka did not answer while reading {PROGRESS_TOPIC} ({err.args[0].str()}).",
                                 "Check the cluster and the admin credentials, then retry.") from None
-    finally:
-        reader.close()
     return board
 
 
@@ -192,26 +171,20 @@ class LiveBoard:
         return self
 
     def _follow(self) -> None:
-        reader = _reader(self._where)
         try:
-            ends = _assign_from_start(reader, Deadline(15))
-            reached = {p: 0 for p in ends}
-            drawn = 0.0
-            while not self._stop.is_set():
-                for msg in reader.consume(500, timeout=0.25):
-                    if msg.error() is None:
-                        _apply(self.board, msg)
-                        reached[msg.partition()] = msg.offset() + 1
-                if all(reached[p] >= ends[p] for p in ends):
-                    self._ready.set()  # everything that was there at the start is on the board
-                if time.monotonic() - drawn >= self._every_s:
-                    self.widget.value, drawn = self.board.html(), time.monotonic()
+            with _open(self._where, timeout=15) as reader:
+                drawn = 0.0
+                while not self._stop.is_set():
+                    for message in reader.read_available(0.25):
+                        _apply(self.board, message)
+                    if reader.reached():
+                        self._ready.set()  # everything that was there at the start is on the board
+                    if time.monotonic() - drawn >= self._every_s:
+                        self.widget.value, drawn = self.board.html(), time.monotonic()
         except Exception as err:  # shown on the board, never printed from this thread
             self.error = err
             self.widget.value = f"<p>The board stopped: {html.escape(str(err))}</p>"
             self._ready.set()
-        finally:
-            reader.close()
 
     def stop(self) -> None:
         self._stop.set()

@@ -3,6 +3,7 @@ either rebalance protocol, recorded from the members' own assignment callbacks.
 
     timeline = rebalance_timeline(BOOTSTRAP_SERVERS, "orders", protocol="consumer")
     timeline.paused     # {"first": 0.0, "second": 0.0}: seconds a member owned nothing
+    print(describe_settling(timeline))   # how long each step took to settle (or that it did not)
     plot_rebalance([classic, consumer])
 
 `classic` is the protocol every Kafka client spoke until Kafka 4 (the group leader
@@ -32,8 +33,10 @@ class Timeline:
     owned: dict[str, list[tuple[int, float, float]]] = field(default_factory=dict)
     #: what happened to the group, and when: [(seconds, "second joins"), ...]
     marks: list[tuple[float, str]] = field(default_factory=list)
-    #: seconds from a mark until every partition had exactly one owner again
-    settled_after: dict[str, float] = field(default_factory=dict)
+    #: seconds from a mark until every partition had exactly one owner again; None if it never did
+    settled_after: dict[str, float | None] = field(default_factory=dict)
+    #: seconds each step was given to settle
+    waited: dict[str, float] = field(default_factory=dict)
     #: member -> partitions taken from it while it stayed in the group
     revoked: dict[str, int] = field(default_factory=dict)
     #: member -> seconds it spent without partitions it was then given back (a stop-the-world pause)
@@ -41,11 +44,27 @@ class Timeline:
     #: partition -> seconds nobody owned it (nobody could process it) while the group ran
     unowned: dict[int, float] = field(default_factory=dict)
 
+    def step(self, at: float, mark: str, waited: float, settled_in: float | None) -> None:
+        """Record a step taken `at` seconds from the start, given `waited` seconds to settle;
+        `settled_in`: how long it took, or None if it did not settle."""
+        self.marks.append((at, mark))
+        self.waited[mark] = round(waited, 2)
+        self.settled_after[mark] = None if settled_in is None else round(settled_in, 2)
+
     def summary(self) -> str:
         per_member = ", ".join(f"{m} lost {self.revoked[m]} and paused {self.paused[m] * 1000:.0f} ms" for m in self.owned)
-        settled = ", ".join(f"{mark} {seconds:.1f} s" for mark, seconds in self.settled_after.items())
         idle = ", ".join(f"p{p} {seconds:.1f} s" for p, seconds in self.unowned.items())
-        return f"{self.protocol}: {per_member}; settled after: {settled}; unowned: {idle}"
+        return f"{self.protocol}: {per_member}; {describe_settling(self)}; unowned: {idle}"
+
+
+def describe_settling(timeline: Timeline) -> str:
+    """One phrase per step: "second joins: settled after 0.3 s", or "... did not settle within 12.0 s"."""
+    phrases = []
+    for _, mark in timeline.marks:
+        seconds = timeline.settled_after.get(mark)
+        phrases.append(f"{mark}: settled after {seconds:.1f} s" if seconds is not None
+                       else f"{mark}: did not settle within {timeline.waited.get(mark, 0.0):.1f} s")
+    return ", ".join(phrases)
 
 
 def _intervals(worker: ConsumerWorker, start: float, end: float) -> list[tuple[int, float, float]]:
@@ -83,7 +102,8 @@ def _measure(timeline: Timeline, leaves: dict[str, float], end: float) -> None:
             paused += sum(later[0] - earlier[1] for earlier, later in zip(mine, mine[1:])
                           if not any(lo < later[0] and hi > earlier[1] for lo, hi in others))
         timeline.paused[member] = round(paused, 3)
-    first_owned = min(lo for spans in timeline.owned.values() for _, lo, _ in spans)
+    # Partitions count as unowned from when the first one was owned (from the start if none ever was).
+    first_owned = min((lo for spans in timeline.owned.values() for _, lo, _ in spans), default=0.0)
     for partition in range(timeline.partitions):
         spans = [(lo, hi) for owned in timeline.owned.values() for p, lo, hi in owned if p == partition]
         timeline.unowned[partition] = round(_gaps(spans, first_owned, end - 0.05), 2)
@@ -110,12 +130,12 @@ def rebalance_timeline(where, topic: str, protocol: str = "classic", timeout: fl
         wait_for_split([first], partitions, timeout=deadline.remaining())
         for mark, workers, step in (("second joins", [first, second], second.start),
                                     ("second leaves", [first], second.stop)):
-            at = time.time()
-            timeline.marks.append((at - start, mark))
+            at, allowed = time.time(), deadline.remaining()
             step()
             settled = wait_for_split(workers, partitions, timeout=deadline.remaining())
-            if sorted(p for owned in settled.values() for p in owned) == [(topic, p) for p in range(partitions)]:
-                timeline.settled_after[mark] = round(time.time() - at, 2)
+            owned = sorted(p for assigned in settled.values() for p in assigned)
+            every_partition_once = owned == [(topic, p) for p in range(partitions)]
+            timeline.step(at - start, mark, allowed, time.time() - at if every_partition_once else None)
     finally:
         first.stop()
         second.stop()

@@ -1,0 +1,58 @@
+"""Chapter 13's demo of a share-group member that dies mid-work: it acquires records, never
+acknowledges them, and is killed; the broker then hands its records to another member once
+their locks expire.
+
+    held = kill_a_member_holding_records(BOOTSTRAP_SERVERS, "urgent-printers", "urgent_jobs")
+"""
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+
+import confluent_kafka
+
+from ...client.config import as_connection
+from ...client.deadline import Deadline
+from ...client.errors import CLIENT_LOG, CodealongError
+from ...client.names import scoped
+
+
+def hold_records(bootstrap: str, group: str, topic: str, timeout: float = 60.0) -> None:
+    """Acquire records without ever acknowledging them, say how many, then wait to be killed.
+    (Run as a separate process by the chapter and the tests: the consumer that dies mid-work.)"""
+    consumer = confluent_kafka.ShareConsumer({**as_connection(bootstrap).client_settings(), "group.id": group,
+                                              "share.acknowledgement.mode": "explicit", "logger": CLIENT_LOG})
+    consumer.subscribe([topic])
+    deadline = Deadline(timeout)
+    while not deadline.expired():
+        records = [m for m in consumer.poll(0.5) if m.error() is None]
+        if records:
+            print("holding", " ".join(str(m.offset()) for m in records), flush=True)
+            break
+    time.sleep(max(0.0, deadline.remaining()))  # never acknowledges: the parent kills us first
+
+
+def kill_a_member_holding_records(where, group: str, topic: str, timeout: float = 30.0) -> list[int]:
+    """Start a member in another process, let it acquire records, kill it (SIGKILL: no goodbye,
+    no acknowledgement) and return the offsets it was holding."""
+    bootstrap = as_connection(where).bootstrap
+    command = [sys.executable, "-m", "helpers.course.demos.share_demo", bootstrap, scoped(group), scoped(topic),
+               str(timeout)]
+    member = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        line = member.stdout.readline()  # bounded: the member gives up after `timeout` seconds
+    finally:
+        member.kill()
+        member.wait(10)
+        member.stdout.close()
+    if not line.startswith("holding"):
+        raise CodealongError(f"The member in process {member.pid} acquired no record within {timeout:g} s.",
+                             "Send records first, and set share.auto.offset.reset=earliest on a new group.")
+    return [int(offset) for offset in line.split()[1:]]
+
+
+if __name__ == "__main__":  # python -m helpers.course.demos.share_demo BOOTSTRAP GROUP TOPIC
+    logging.basicConfig(level=logging.ERROR)  # not librdkafka's "preview" notice in the parent's cell
+    hold_records(*sys.argv[1:4], timeout=float(sys.argv[4]))
