@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 
 import pytest
 
 from helpers import (NO_COMMIT, OK, Application, CommitUpTo, ConfigError, ConsumerWorker, SyncProducer,
                      WorkerFailed, create_topic, parse_config)
-from helpers.client.partitioner import md5_partition
+from helpers.client.consumer import HandlerError, wait_for_split
+from helpers.client.dead_letter import DeadLetter, DeadLetterError, DeadLetterWriter
 from helpers.client.deadline import Deadline
 from helpers.client.errors import CodealongError
+from helpers.client.partitioner import md5_partition
 from helpers.client.retry import RetryPolicy
 
 
@@ -137,9 +140,7 @@ def test_two_members_of_a_group_split_the_partitions(kafka, unique, consumer_con
     first = ConsumerWorker(config, confirm, name="first").start()
     assert first.wait_for_assignment() == [(topic, 0), (topic, 1)]
     second = ConsumerWorker(config, confirm, name="second").start()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not (len(first.assignment) == 1 and len(second.assignment) == 1):
-        time.sleep(0.1)
+    wait_for_split([first, second], partitions=2, timeout=20)
     assert sorted(first.assignment + second.assignment) == [(topic, 0), (topic, 1)]
     keys = [f"key-{i}" for i in range(20)]
     send(kafka, topic, [(k, "v") for k in keys])
@@ -202,9 +203,7 @@ def test_batch_mode_ok_no_commit_and_commit_up_to(kafka, unique, consumer_config
 
 def test_subscribing_to_a_missing_topic_is_reported(kafka, unique, consumer_config):
     with ConsumerWorker(consumer_config(f"missing-{unique}"), confirm) as worker:
-        deadline = time.monotonic() + 15
-        while not worker.errors and time.monotonic() < deadline:
-            time.sleep(0.1)
+        Deadline(15).until(lambda: worker.errors)
     assert worker.errors, "no report of the missing topic"
     assert "Unknown topic or partition" in str(worker.errors[0].error)
     assert "Create the topic first" in worker.errors[0].error.fix
@@ -265,8 +264,6 @@ def test_latest_start_redelivers_a_failed_message_before_anything_was_committed(
 
 
 def test_two_members_split_the_partitions_and_one_takes_over_when_the_other_leaves(kafka, unique, consumer_config):
-    from helpers.client.consumer import wait_for_split
-
     topic = f"split-{unique}"
     create_topic(kafka, topic, partitions=4)
     config = consumer_config(topic)
@@ -287,8 +284,6 @@ def test_a_failing_message_costs_no_rebalance_and_the_other_member_goes_on(kafka
     """One handler fails 10 times on one message: same members and assignments throughout, the
     other member keeps consuming, and the message comes again (in order) until confirmed."""
     from confluent_kafka.admin import AdminClient
-
-    from helpers.client.consumer import wait_for_split
 
     topic, group = f"nobalance-{unique}", f"nobalance-{unique}"
     create_topic(kafka, topic, partitions=2)
@@ -320,11 +315,12 @@ def test_a_failing_message_costs_no_rebalance_and_the_other_member_goes_on(kafka
         steady = b.assignment[0][1]
         with SyncProducer(endpoints=[kafka]) as producer:
             producer.produce_batch(topic, [("k", "before"), ("k", "poison"), ("k", "after")], partition=poisoned)
-            for i in range(20):
+            assert Deadline(15).until(lambda: attempts["count"] >= 1), "a never met the poison message"
+            got_b = []
+            for i in range(20):  # while a's partition is paused and retried, b handles each as it comes
                 producer.produce(topic, f"steady-{i}", partition=steady)
-                time.sleep(0.05)  # while a's partition is paused and retried, b keeps receiving
+                got_b += b.wait_for(1, timeout=10)
         got_a = a.wait_for(3, timeout=30)
-        got_b = b.wait_for(20, timeout=30)
         assert members() == before  # the same member ids throughout: nobody left or joined
         assert (a.rebalances, b.rebalances) == rebalances
         assert {w.name: w.assignment for w in (a, b)} == split
@@ -356,16 +352,16 @@ def test_stop_from_inside_the_handler_stops_the_worker(kafka, unique, consumer_c
 def test_start_after_a_stop_that_timed_out_refuses_a_second_thread(kafka, unique, consumer_config):
     topic = f"busy-{unique}"
     create_topic(kafka, topic)
-    release = threading.Event()
+    inside, release = threading.Event(), threading.Event()
 
     def busy(message):
+        inside.set()
         release.wait(20)  # a handler that takes its time
         return OK
     worker = ConsumerWorker(consumer_config(topic), busy).start()
     try:
         send(kafka, topic, [("k", "v")])
-        assert Deadline(15).until(lambda: worker.state == "running")
-        time.sleep(0.5)  # the handler is now inside busy()
+        assert inside.wait(15), "the handler was never called"
         assert worker.stop(timeout=0.2) is False
         with pytest.raises(CodealongError, match="did not stop within its deadline"):
             worker.start()
@@ -401,12 +397,100 @@ def test_handled_messages_are_bounded_by_default(kafka, unique, consumer_config)
         producer.produce_batch(topic, [("k", str(i)) for i in range(DEFAULT_KEEP + 200)])
     worker = ConsumerWorker(consumer_config(topic), confirm).start()
     try:
-        assert Deadline(30).until(lambda: len(worker._handled) == DEFAULT_KEEP)
-        time.sleep(0.5)
-        assert len(worker._handled) == DEFAULT_KEEP  # the oldest 200 were dropped, not kept forever
-        assert worker.wait_for(1)[0]["value"] == "200"
+        # All were handled once the newest DEFAULT_KEEP are kept and the oldest 200 dropped.
+        assert Deadline(30).until(lambda: worker.dropped == 200), f"dropped {worker.dropped}"
+        kept = worker.wait_for(DEFAULT_KEEP, timeout=0)
+        assert [m["value"] for m in kept] == [str(i) for i in range(200, DEFAULT_KEEP + 200)]
+        assert worker.wait_for(1, timeout=0) == [] and worker.dropped == 200
     finally:
         worker.stop()
+
+
+def test_a_dead_letter_copy_that_does_not_fit_is_an_error_on_that_message_not_a_rebuild(kafka, unique,
+                                                                                        consumer_config):
+    """The copy carries headers saying why: a message just under the producer's size limit fits,
+    its copy does not, and produce() refuses it locally. That one message stays uncommitted and is
+    retried under the retry policy; the client is never rebuilt."""
+    from confluent_kafka import KafkaError
+
+    topic, dead = f"big-{unique}", f"big-{unique}.dead"
+    create_topic(kafka, topic)
+    create_topic(kafka, dead)
+    send(kafka, topic, [("big", "x" * 998_000)])  # the producer's message.max.bytes is 1,000,000
+
+    def refuse(message):
+        raise ValueError("too long to explain " + "y" * 3000)  # the copy's error header outgrows the limit
+    worker = ConsumerWorker(consumer_config(topic), refuse, retry=RetryPolicy(max_retries=2, backoff_s=(0.05, 0.1)),
+                            dead_letter=DeadLetter(dead, after=1))
+    with worker:
+        assert Deadline(30).until(lambda: worker.state == "failed"), worker.state
+    assert worker.rebuilds == 0 and not any(report.where == "client" for report in worker.errors)
+    refused = [report.error for report in worker.errors if isinstance(report.error, DeadLetterError)]
+    assert len(refused) == 3 and worker.retries == 2  # tried, retried twice, then the policy gave up
+    assert refused[0].kafka_error.code() == KafkaError.MSG_SIZE_TOO_LARGE
+    assert "dead-letter topic" in refused[0].cause and worker.dead_lettered == deque()
+    seen = []
+    with ConsumerWorker(consumer_config(topic), lambda m: seen.append(m["key"]) or OK, name=f"b-{unique}") as again:
+        again.wait_for(1, timeout=15)
+    assert seen == ["big"]  # not committed: the group delivers it again
+
+
+def test_a_dead_letter_writer_refuses_with_a_typed_error_once_closed(kafka, unique):
+    """close() closes the writer's producer; a write after that is a DeadLetterError, not a crash."""
+    from helpers.client.config import Connection
+
+    writer = DeadLetterWriter(DeadLetter(f"closed-{unique}.dead"), Connection(endpoints=(kafka,)))
+    writer.close()
+    assert writer.closed
+    with pytest.raises(DeadLetterError) as err:
+        writer.write(FakeMessage(), "why", 1)
+    assert isinstance(err.value.__cause__, RuntimeError) and err.value.kafka_error is None
+    writer.close()  # twice is harmless
+
+
+class FakeMessage:
+    """Enough of a confluent-kafka Message for a dead-letter copy."""
+    def topic(self): return "t"
+    def partition(self): return 0
+    def offset(self): return 7
+    def key(self): return b"k"
+    def value(self): return b"v"
+    def headers(self): return None
+
+
+def test_a_handler_error_keeps_the_handlers_exception_as_its_cause(kafka, unique, consumer_config):
+    topic = f"cause-{unique}"
+    send(kafka, topic, [("k", "v")])
+    raised = []
+
+    def fails_once(message):
+        if not raised:
+            raised.append(KeyError("customer 42"))
+            raise raised[0]
+        return OK
+    with ConsumerWorker(consumer_config(topic), fails_once, retry=RetryPolicy(5, 60, (0.05, 0.1))) as worker:
+        assert len(worker.wait_for(1, timeout=15)) == 1
+    [report] = worker.errors
+    assert isinstance(report.error, HandlerError) and report.error.__cause__ is raised[0]
+    assert "KeyError" in report.error.cause
+
+
+def test_a_worker_that_gave_up_survives_a_failure_again_after_a_restart(kafka, unique, consumer_config):
+    topic = f"restart-{unique}"
+    send(kafka, topic, [("k", "v")])
+    calls = []
+
+    def fails_three_times(message):
+        calls.append(message["offset"])
+        if len(calls) <= 3:
+            raise RuntimeError(f"failure {len(calls)}")
+        return OK
+    worker = ConsumerWorker(consumer_config(topic), fails_three_times, retry=RetryPolicy(1, 60, (0.05, 0.1)))
+    with worker:
+        assert Deadline(20).until(lambda: worker.state == "failed")  # failures 1 and 2: gave up
+    with worker:  # started again: failure 3 is the first of a new run, so it is retried
+        assert [m["value"] for m in worker.wait_for(1, timeout=20)] == ["v"]
+    assert len(calls) == 4 and worker.state == "stopped"
 
 
 EXIT_SCRIPT = """

@@ -53,3 +53,12 @@ def test_deadline_remaining_wait_and_until():
     began = time.monotonic()
     assert Deadline(5).until(lambda: time.monotonic() - began > 0.1) is True
     assert time.monotonic() - began < 1
+
+
+def test_reset_forgets_every_failure_so_a_restart_starts_afresh():
+    clock = FakeClock()
+    policy = RetryPolicy(max_retries=1, window_s=60, backoff_s=(1, 8), clock=clock)
+    assert policy.failed() == 1 and policy.failed() is None  # gave up
+    policy.reset()
+    assert policy.recent_failures == 0
+    assert policy.failed() == 1  # the first failure after a reset is retried, with the first backoff

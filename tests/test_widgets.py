@@ -133,6 +133,25 @@ def test_a_consumer_that_gives_up_says_why_in_the_panel(kafka, topic, unique, cl
     assert not panel.start_button.disabled and panel.confirmed == 0
 
 
+def test_a_panel_started_again_after_giving_up_survives_a_failure(kafka, topic, unique, closing):
+    """Each start gets a fresh retry policy: the failures that made the last run give up do not count."""
+    failures = []
+
+    def fails_three_times(message):
+        if len(failures) < 3:
+            failures.append(message["offset"])
+            raise RuntimeError(f"failure {len(failures)}")
+        return OK
+    panel = closing(ConsumerPanel(kafka, topics=(topic,), group=f"again-{unique}", handler=fails_three_times,
+                                  earliest=True, retry=RetryPolicy(1, 60, (0.05, 0.1))).start())
+    SyncProducer(endpoints=[kafka]).produce_sync(topic, "k", "v")
+    assert wait_until(lambda: "gave up" in panel.status.value, timeout=30)  # failures 1 and 2
+    panel.start_button.click()
+    assert len(panel.wait_for(1, timeout=20)) == 1  # failure 3 was retried, then confirmed
+    assert len(failures) == 3 and panel.confirmed == 1
+    assert panel.retry.recent_failures == 0  # each start used its own copy; the panel's own is untouched
+
+
 def test_starting_a_second_panel_of_the_same_name_replaces_the_first(kafka, topic, unique, closing):
     first = closing(ConsumerPanel(kafka, topics=(topic,), group=f"twice-{unique}").start())
     second = closing(ConsumerPanel(kafka, topics=(topic,), group=f"twice-{unique}").start())

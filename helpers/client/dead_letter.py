@@ -6,8 +6,11 @@ Without ``dead_letter`` a failing message is retried until the worker's RetryPol
 (the worker stops; nothing is skipped). With it, the worker's guarantee becomes: every
 message is either confirmed by the handler or written, once confirmed by the broker, to the
 dead-letter topic, with headers saying why; only then is its offset committed. A dead-letter
-write that fails is itself retried like a handler failure, so nothing is lost either way.
-Copies can repeat (at least once), like any delivery.
+write that fails (the broker refuses it, or the producer refuses the copy locally, e.g. because
+its headers make it too large) is an error on that one message: reported in ``worker.errors``,
+not committed, and retried under the RetryPolicy like a handler failure (the worker may give
+up; it never skips the message and never rebuilds its client for it). Copies can repeat (at
+least once), like any delivery.
 
 Headers on the copy (besides the message's own): ``dead_letter.error``,
 ``dead_letter.topic``, ``dead_letter.partition``, ``dead_letter.offset``,
@@ -15,9 +18,11 @@ Headers on the copy (besides the message's own): ``dead_letter.error``,
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
+from typing import Callable
 
-from confluent_kafka import Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from .config import Connection
 from .errors import CLIENT_LOG, CodealongError
@@ -27,7 +32,12 @@ HEADER_PREFIX = "dead_letter."
 
 
 class DeadLetterError(CodealongError):
-    """The dead-letter topic did not take the message; it stays uncommitted and is tried again."""
+    """The dead-letter topic did not take the message; it stays uncommitted and is tried again.
+    `kafka_error`: the client's KafkaError, when the client gave one (else None)."""
+
+    def __init__(self, cause: str, fix: str, kafka_error: KafkaError | None = None):
+        super().__init__(cause, fix)
+        self.kafka_error = kafka_error
 
 
 @dataclass(frozen=True)
@@ -51,26 +61,100 @@ def dead_letter_headers(msg: Message, error: str, attempts: int) -> list[tuple[s
     return [*(msg.headers() or []), *((HEADER_PREFIX + name, str(value).encode()) for name, value in why.items())]
 
 
+def _where(msg: Message) -> str:
+    return f"{msg.topic()}[{msg.partition()}]@{msg.offset()}"
+
+
 class DeadLetterWriter:
-    """One idempotent producer per worker; each write waits for the broker's acknowledgement."""
+    """One idempotent producer per worker client; each write waits for the broker's acknowledgement.
+    Every way a write can fail raises DeadLetterError, never a client exception."""
 
     def __init__(self, policy: DeadLetter, connection: Connection):
         self.policy = policy
-        self._producer = Producer({**connection.client_settings(), "enable.idempotence": True,
-                                   "logger": CLIENT_LOG})
+        self._producer: Producer | None = Producer({**connection.client_settings(), "enable.idempotence": True,
+                                                    "logger": CLIENT_LOG})
+
+    @property
+    def closed(self) -> bool:
+        return self._producer is None
 
     def write(self, msg: Message, error: str, attempts: int, timeout: float = 10.0) -> None:
         outcome: list = []
-        self._producer.produce(self.policy.topic, value=msg.value(), key=msg.key(),
-                               headers=dead_letter_headers(msg, error, attempts),
-                               on_delivery=lambda err, _: outcome.append(err))
-        self._producer.flush(timeout)
+        try:
+            if self._producer is None:
+                raise RuntimeError("the dead-letter producer is closed")
+            self._producer.produce(self.policy.topic, value=msg.value(), key=msg.key(),
+                                   headers=dead_letter_headers(msg, error, attempts),
+                                   on_delivery=lambda err, _: outcome.append(err))
+            self._producer.flush(timeout)
+        except (KafkaException, BufferError, RuntimeError) as err:
+            # Refused before the broker saw it: too large once the headers are added, queue full, closed.
+            kafka_error = err.args[0] if err.args and isinstance(err.args[0], KafkaError) else None
+            cause = kafka_error.str() if kafka_error is not None else str(err)
+            raise self._failed(msg, cause, kafka_error) from err
         if not outcome or outcome[0] is not None:
             cause = outcome[0].str() if outcome else f"no answer within {timeout:g} s"
-            raise DeadLetterError(f"Writing {msg.topic()}[{msg.partition()}]@{msg.offset()} to the dead-letter "
-                                  f"topic {self.policy.topic!r} failed: {cause}.",
-                                  f"Create {self.policy.topic!r} (and allow writes to it); the message stays "
-                                  "uncommitted and is tried again.")
+            raise self._failed(msg, cause, outcome[0] if outcome else None)
+
+    def _failed(self, msg: Message, cause: str, kafka_error: KafkaError | None) -> DeadLetterError:
+        return DeadLetterError(f"Writing {_where(msg)} to the dead-letter topic {self.policy.topic!r} failed: {cause}.",
+                               f"Create {self.policy.topic!r} (and allow writes to it, with room for the message "
+                               "plus its dead_letter.* headers); the message stays uncommitted and is tried again.",
+                               kafka_error)
 
     def close(self, timeout: float = 5.0) -> None:
-        self._producer.flush(timeout)
+        """Deliver what is pending (at most `timeout` s), then close the producer. Closing twice is harmless."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.flush(timeout)
+            producer.purge()  # a copy still pending was already reported failed by its write(): close() must not wait
+            producer.close()
+
+
+class DeadLetters:
+    """A worker's dead-letter bookkeeping: failures per message, the writer of its current client,
+    and the messages moved aside (the newest `keep`, as dicts with "attempts" and "error")."""
+
+    def __init__(self, policy: DeadLetter, connection: Connection, report: Callable[[Exception, str], None],
+                 keep: int):
+        self.policy, self.connection, self._report = policy, connection, report
+        self.moved: deque[dict] = deque(maxlen=keep)
+        self._attempts: dict[tuple[str, int, int], int] = {}
+        self._writer: DeadLetterWriter | None = None
+
+    def open(self) -> None:
+        self._writer = DeadLetterWriter(self.policy, self.connection)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def failed(self, msg: Message, message: dict, problem: CodealongError) -> CodealongError | None:
+        """Count this message's failure; at the limit, write it aside. None: it was moved, go on;
+        else the error to retry it for (the handler's, or the DeadLetterError of the write)."""
+        key = (msg.topic(), msg.partition(), msg.offset())
+        attempts = self._attempts[key] = self._attempts.get(key, 0) + 1
+        if attempts < self.policy.after:
+            return problem
+        if self._writer is None:
+            self.open()
+        try:
+            self._writer.write(msg, problem.cause, attempts)
+        except DeadLetterError as err:
+            return err
+        self._report(problem, f"{_where(msg)} moved to {self.policy.topic!r} after {attempts} attempt(s)")
+        self.moved.append({**message, "attempts": attempts, "error": problem.cause})
+        return None
+
+    def attempts(self, msg: Message) -> int:
+        """Failures of this message so far (0 if none)."""
+        return self._attempts.get((msg.topic(), msg.partition(), msg.offset()), 0)
+
+    def settled(self, msg: Message) -> None:
+        """The message was confirmed or moved: forget its failures."""
+        self._attempts.pop((msg.topic(), msg.partition(), msg.offset()), None)
+
+    def forget(self, partitions: set[tuple[str, int]]) -> None:
+        """Partitions this member gave up: their next owner counts afresh."""
+        self._attempts = {key: n for key, n in self._attempts.items() if key[:2] not in partitions}

@@ -3,8 +3,9 @@
     policy = RetryPolicy(max_retries=5, window_s=60, backoff_s=(0.2, 5.0))
     pause = policy.failed()      # seconds to wait before the next attempt, or None: give up
 
-The consumer asks the policy after every handler failure (and after a fatal client error);
-it never needs a broker, so it is tested on its own with a fake clock.
+The consumer asks the policy after every handler failure (and after a fatal client error),
+and resets it at every start: a restarted worker begins with a clean record. The policy never
+needs a broker, so it is tested on its own with a fake clock.
 """
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ class RetryPolicy:
     def _forget_old(self, now: float) -> None:
         while self._recent and now - self._recent[0] > self.window_s:
             self._recent.popleft()
+
+    def reset(self) -> None:
+        """Forget every failure recorded so far (a worker's fresh start)."""
+        self._recent.clear()
 
     def failed(self) -> float | None:
         """Record a failure now; return the pause before retrying, or None to give up."""

@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections import deque
+from dataclasses import replace
 from html import escape
 from typing import Callable, ClassVar
 
@@ -129,7 +130,8 @@ class ConsumerPanel(w.VBox):
     def __init__(self, where, topics=("another_topic",), group: str = "playground",
                  handler: Callable | None = None, earliest: bool = False, show: int = 15, name: str | None = None,
                  retry: RetryPolicy | None = None):
-        """`where`: a bootstrap string, a Connection or a config; `retry` goes to the ConsumerWorker."""
+        """`where`: a bootstrap string, a Connection or a config; `retry` goes (a fresh copy at each
+        start) to the ConsumerWorker."""
         self.group = group
         self.name = name or f"panel-{group}"
         connection = as_connection(where)
@@ -164,7 +166,9 @@ class ConsumerPanel(w.VBox):
             previous.stop()
             previous._show_status("replaced by a newer panel")
         self.panels[self.name] = self
-        self.worker = ConsumerWorker(self.config, self._handle, name=self.name, retry=self.retry)
+        # A fresh copy of the policy per start: no failure of an earlier run counts against this one.
+        retry = replace(self.retry) if self.retry is not None else None
+        self.worker = ConsumerWorker(self.config, self._handle, name=self.name, retry=retry)
         self.worker.on_state = self._on_worker_state
         self.worker.start()
         self.start_button.disabled, self.stop_button.disabled = True, False
