@@ -11,7 +11,8 @@ from conftest import read_topic
 from helpers import OK, ConsumerWorker, ProduceError, SyncProducer, create_topic
 from helpers.client.partitioner import md5_partition, partition_counts
 from helpers.course.plots import plot_lag, plot_latency, plot_partition_counts
-from helpers.client.topic_state import UnknownTopic, draw_topic_state, read_topic_state
+from helpers.client.topic_state import UnknownTopic, read_topic_state
+from helpers.course.drawing import draw_topic_state
 from helpers.client.errors import BrokerUnreachable, CodealongError
 from helpers.client.retry import RetryPolicy
 from helpers.course.widgets import ConsumerPanel, ProducerForm, TopicView

@@ -261,12 +261,3 @@ def _read_group(admin: AdminClient, state: TopicState, deadline: Deadline) -> No
         # Workers name their client after themselves; other clients may share a name.
         name = member.client_id if names.count(member.client_id) == 1 else member.member_id
         state.members[name] = owned
-
-
-def __getattr__(name: str):
-    # draw_topic_state moved to helpers.course.drawing (drawing is the course's); importable from
-    # here until its callers switch. Looked up lazily, so the client layer never imports the course.
-    if name == "draw_topic_state":
-        from ..course.drawing import draw_topic_state
-        return draw_topic_state
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,7 +28,8 @@ from ..client.consumer import OK, ConsumerWorker
 from ..client.deadline import Deadline
 from ..client.errors import CodealongError
 from ..client.producer import Delivery, SyncProducer
-from ..client.topic_state import TopicState, draw_topic_state, read_topic_state
+from ..client.topic_state import TopicState, read_topic_state
+from .drawing import draw_topic_state
 from ..client.names import topic_name_problem
 from ..client.retry import RetryPolicy
 
