@@ -1,6 +1,6 @@
-"""The measurements behind `codealong bench` (benchmarks.suite): the helpers and raw
-confluent-kafka doing the same work on the same broker, each function returning seconds
-or latencies. Nothing is asserted."""
+"""The measurements behind `codealong bench` (benchmarks.suite; producing: benchmarks.throughput):
+the helpers and raw confluent-kafka doing the same work on the same broker, each function
+returning seconds or latencies. Nothing is asserted."""
 from __future__ import annotations
 
 import statistics
@@ -14,84 +14,56 @@ from helpers import OK, ConsumerConfig, ConsumerWorker, SyncProducer, create_top
 from helpers.client.config import ProducerConfig
 
 
-def raw_produce(bootstrap: str, topic: str, values: list[bytes]) -> float:
-    producer = Producer(ProducerConfig(endpoints=(bootstrap,)).client_settings())
-    producer.list_topics(topic, timeout=10)  # warm up as SyncProducer does: connection, metadata, producer id
-    producer.produce(topic, b"warm-up")
-    producer.flush(10)
-    began = time.perf_counter()
-    for i, value in enumerate(values):
-        while True:
-            try:
-                producer.produce(topic, value, str(i))
-                break
-            except BufferError:
-                producer.poll(0.05)
-        producer.poll(0)
-    assert producer.flush(60) == 0
-    return time.perf_counter() - began
-
-
-def helper_produce(bootstrap: str, topic: str, values: list[bytes], batch: int, strategy: str = "md5") -> float:
-    """`batch` messages per acknowledged call (0: all in one produce_batch call)."""
-    producer = SyncProducer(endpoints=[bootstrap], timeout_s=60, partition_strategy=strategy)
-    producer.produce(topic, b"", key="warm-up")  # as raw_produce: connection, metadata, producer id
-    messages = [(str(i), value) for i, value in enumerate(values)]
-    began = time.perf_counter()
-    if batch == 1:
-        delivered = [producer.produce(topic, value, key) for key, value in messages]
-    else:
-        size = batch or len(messages)
-        delivered = [d for start in range(0, len(messages), size)
-                     for d in producer.produce_batch(topic, messages[start:start + size])]
-    elapsed = time.perf_counter() - began
-    check_count("helpers produce", len(delivered), len(values))
-    producer.close()
-    return elapsed
-
-
 def check_count(side: str, got: int, wanted: int) -> None:
     """A side that handled fewer messages than asked measured something else: stop the benchmark."""
     if got < wanted:
         raise RuntimeError(f"{side}: {got} of {wanted} messages; the figures would be meaningless")
 
 
-def raw_consume(bootstrap: str, topic: str, count: int) -> float:
+def raw_consume(bootstrap: str, topic: str, count: int) -> tuple[float, float]:
+    """Wall and CPU seconds from the first message to the `count`-th (joining the group is not
+    throughput)."""
     consumer = Consumer({**ConsumerConfig(endpoints=(bootstrap,), consumer_group=f"raw-{uuid.uuid4().hex}",
                                           start_with_earliest_message=True).client_settings()})
     consumer.subscribe([topic])
-    got, began = 0, time.perf_counter()
-    deadline = began + 120
+    got, began, cpu = 0, None, 0.0
+    deadline = time.perf_counter() + 120
     try:
         while got < count and time.perf_counter() < deadline:
             msg = consumer.poll(0.2)
             if msg is not None and not msg.error():
+                if began is None:
+                    began, cpu = time.perf_counter(), time.process_time()
                 got += 1
                 consumer.store_offsets(msg)
+        elapsed = time.perf_counter() - (began or deadline), time.process_time() - cpu
     finally:
         consumer.close()
     check_count("raw consume", got, count)
-    return time.perf_counter() - began
+    return elapsed
 
 
-def helper_consume(bootstrap: str, topic: str, count: int) -> float:
+def helper_consume(bootstrap: str, topic: str, count: int) -> tuple[float, float]:
+    """As raw_consume, with a ConsumerWorker and a no-op handler."""
     config = ConsumerConfig(endpoints=(bootstrap,), topics=(topic,), consumer_group=f"h-{uuid.uuid4().hex}",
                             start_with_earliest_message=True)
     done = threading.Event()
     seen = [0]
+    times = [0.0] * 4  # wall and CPU clocks at the first and the count-th message
 
     def no_op(message):
         seen[0] += 1
+        if seen[0] == 1:
+            times[0:2] = time.perf_counter(), time.process_time()
         if seen[0] == count:
+            times[2:4] = time.perf_counter(), time.process_time()
             done.set()
         return OK
-    began = time.perf_counter()
     worker = ConsumerWorker(config, no_op, name=f"bench-{uuid.uuid4().hex}", keep=1).start()
     done.wait(120)
-    elapsed = time.perf_counter() - began
     worker.stop()
     check_count("helpers ConsumerWorker", seen[0], count)
-    return elapsed
+    return times[2] - times[0], times[3] - times[1]
 
 
 def metamorphosis_seconds(bootstrap: str) -> float:

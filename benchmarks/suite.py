@@ -12,6 +12,7 @@ import json
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -20,13 +21,10 @@ from helpers import create_topic, ensure_broker, settings
 from helpers.broker import check_java, resolve_jars
 from helpers.course.runner import find_notebooks, run_notebooks
 
-from . import broker_startup
-from .helpers_vs_raw import (helper_consume, helper_latency, helper_produce, metamorphosis_seconds, percentile,
-                             raw_consume, raw_latency, raw_produce)
+from . import broker_startup, throughput
+from .helpers_vs_raw import helper_latency, metamorphosis_seconds, percentile, raw_latency
 
-GOALS = {"produce_batch client partitioner / raw": 0.9, "produce_batch md5 / raw": 0.7, "consumer / raw": 0.9,
-         "p99 latency, helpers - raw (ms)": 2.0,
-         "warm start to first metadata (s)": 1.5}
+GOALS = {"p99 latency, helpers - raw (ms)": 2.0, "warm start to first metadata (s)": 1.5}
 
 
 def default_java() -> str:
@@ -89,35 +87,9 @@ def kafka_perf_ceiling(bootstrap: str, records: int, size: int) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def throughput(bootstrap: str, messages: int, size: int, repeat: int) -> dict:
-    values = [b"x" * size] * messages
-    single = max(messages // 20, 1)
-    rows: dict[str, list[float]] = {}
-    for _ in range(repeat):
-        topic = f"bench-{uuid.uuid4().hex[:8]}"
-        create_topic(bootstrap, topic, partitions=3)
-        for name, seconds in [
-            ("raw produce + flush", lambda: raw_produce(bootstrap, topic, values)),
-            ("helpers produce_batch, client partitioner", lambda: helper_produce(bootstrap, topic, values, 0, "client")),
-            ("helpers produce_batch, md5 (Kaffe)", lambda: helper_produce(bootstrap, topic, values, 0)),
-            ("helpers produce_batch, calls of 1000", lambda: helper_produce(bootstrap, topic, values, 1000)),
-            ("helpers produce, one per call", lambda: helper_produce(bootstrap, topic, values[:single], 1) * messages / single),
-            ("raw poll loop", lambda: raw_consume(bootstrap, topic, messages)),
-            ("helpers ConsumerWorker", lambda: helper_consume(bootstrap, topic, messages)),
-        ]:
-            rows.setdefault(name, []).append(messages / seconds())
-    return {name: median_spread(rates) for name, rates in rows.items()}
-
-
-def print_throughput(size: int, rows: dict, ceiling: float | None) -> None:
-    print(f"\nThroughput, {size}-byte values (msg/s: median, spread; MB/s; ratio to raw in this run)")
-    for name, row in rows.items():
-        base = rows["raw produce + flush" if "produce" in name else "raw poll loop"]["median"]
-        row["ratio"] = row["median"] / base
-        print(f"  {name:46}{row['median']:>10.0f}{row['spread']:>9.0f}{row['median'] * size / 1e6:>8.1f}"
-              f"{row['ratio']:>7.2f}")
+def print_ceiling(size: int, ceiling: float | None) -> None:
     if ceiling:
-        print(f"  {'Kafka ProducerPerformance (ceiling)':46}{ceiling:>10.0f}{'':>9}{ceiling * size / 1e6:>8.1f}")
+        print(f"  {'Kafka ProducerPerformance (ceiling)':58}{ceiling:>10.0f}{'':>9}{ceiling * size / 1e6:>8.1f}")
 
 
 def plot(results: dict, path: Path) -> None:
@@ -148,13 +120,18 @@ def plot(results: dict, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    if argv and "--room" in argv:  # the workshop benchmark: learners per machine
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--room" in argv:  # the workshop benchmark: learners per machine
         from . import workshop_room
 
         return workshop_room.main([a for a in argv if a != "--room"])
+    if "--throughput" in argv:  # the helpers' cost per message only
+        return throughput.main([a for a in argv if a != "--throughput"])
     parser = argparse.ArgumentParser(prog="codealong bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run in CI")
     parser.add_argument("--messages", type=int, default=None, help="messages per throughput run (default 20000)")
+    parser.add_argument("--throughput", action="store_true", help="only the helpers' cost per message "
+                        "(benchmarks.throughput, with its own options)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--output", type=Path, default=Path("runs/bench"))
     args = parser.parse_args(argv)
@@ -165,9 +142,10 @@ def main(argv: list[str] | None = None) -> dict:
                      "throughput": {}, "ceiling": {}}
 
     for size in (100, 1024):
-        results["throughput"][size] = throughput(bootstrap, messages, size, args.repeat)
+        results["throughput"][size] = throughput.measure(bootstrap, messages, size, args.repeat)
         results["ceiling"][size] = kafka_perf_ceiling(bootstrap, max(messages * 10, 20000), size)  # JIT warm-up needs volume
-        print_throughput(size, results["throughput"][size], results["ceiling"][size])
+        throughput.print_rows(results["throughput"][size], size, messages, args.repeat, args.quick)
+        print_ceiling(size, results["ceiling"][size])
 
     helper = helper_latency(bootstrap, f"lat-{uuid.uuid4().hex[:8]}", samples)
     raw = raw_latency(bootstrap, f"rawlat-{uuid.uuid4().hex[:8]}", samples)
@@ -195,18 +173,15 @@ def main(argv: list[str] | None = None) -> dict:
     for name, seconds in results["codealong"]["notebooks"].items():
         print(f"  {name:52}{seconds:>8.1f}")
 
-    rows = results["throughput"][100]
-    shown = {"produce_batch client partitioner / raw": rows["helpers produce_batch, client partitioner"]["ratio"],
-             "produce_batch md5 / raw": rows["helpers produce_batch, md5 (Kaffe)"]["ratio"],
-             "consumer / raw": rows["helpers ConsumerWorker"]["ratio"],
-             "p99 latency, helpers - raw (ms)": results["latency"]["helpers"][99] - results["latency"]["raw"][99],
+    shown = {"p99 latency, helpers - raw (ms)": results["latency"]["helpers"][99] - results["latency"]["raw"][99],
              "warm start to first metadata (s)": results["startup"]["warm"][default_java()]["archive"]["median"]}
-    results["goals"] = {name: {"goal": GOALS[name], "measured": value} for name, value in shown.items()}
-    print("\nGoals (shown, not asserted)")
+    results["goals"] = {**throughput.goals(results["throughput"][100]),
+                        **{name: {"goal": GOALS[name], "measured": value} for name, value in shown.items()}}
+    print("\nGoals (shown, not asserted)" + ("  quick: figures of a smoke run, not measurements" if args.quick else ""))
     for name, row in results["goals"].items():
         better_high = "/" in name
         met = row["measured"] >= row["goal"] if better_high else row["measured"] <= row["goal"]
-        print(f"  {name:46} goal {'>=' if better_high else '<='} {row['goal']:<6} measured {row['measured']:.2f}"
+        print(f"  {name:64} goal {'>=' if better_high else '<='} {row['goal']:<6} measured {row['measured']:.2f}"
               f"  {'met' if met else 'MISSED'}")
 
     args.output.mkdir(parents=True, exist_ok=True)

@@ -73,3 +73,25 @@ def test_describe_error_puts_the_clients_words_first():
     assert lines[0] == "[client] Local: Message timed out (_MSG_TIMED_OUT)"
     assert lines[1].startswith("helpers' diagnosis [LEADER_NOT_AVAILABLE]: The message to 'our_topic' timed out")
     assert lines[-1].startswith("Fix: Wait and retry")
+
+
+def test_typed_errors_keep_the_clients_error():
+    too_large = error(KafkaError.MSG_SIZE_TOO_LARGE, "Broker: Message size too large")
+    err = produce_error(too_large, "a message to 't'")
+    assert err.kafka_error is too_large
+    assert (err.kafka_error.code(), err.kafka_error.name()) == (KafkaError.MSG_SIZE_TOO_LARGE, "MSG_SIZE_TOO_LARGE")
+    assert err.kafka_error.retriable() is False and err.kafka_error.fatal() is False
+    timed_out = error(KafkaError._MSG_TIMED_OUT, "Local: Message timed out")
+    assert explain_timeout(**{**FACTS, "leaderless": [0], "failure": timed_out}).kafka_error is timed_out
+    silent = error(KafkaError._TIMED_OUT, "timed out")
+    assert explain_unreachable("h:1", "t", silent, []).kafka_error is silent
+    refused = error(KafkaError._AUTHENTICATION)
+    assert explain_unreachable("h:1", "t", silent, [refused]).kafka_error is refused
+    assert explain_timeout(**FACTS).kafka_error is None  # no report at all: nothing to keep
+
+
+def test_one_set_of_retriable_codes():
+    from helpers.client import diagnosis, topics
+
+    assert topics.RETRIABLE is diagnosis.RETRIABLE
+    assert {"UNKNOWN_TOPIC_OR_PART", "LEADER_NOT_AVAILABLE", "_TIMED_OUT"} <= diagnosis.RETRIABLE

@@ -55,6 +55,7 @@ def test_md5_strategy_puts_every_key_where_kaffe_would(kafka, unique):
     keys = [f"key-{i}" for i in range(60)]
     with SyncProducer(endpoints=[kafka]) as p:
         deliveries = p.produce_sync(topic, [(k, "v") for k in keys])
+        assert p.produce(topic, "v", key=bytearray(b"key-7")).partition == md5_partition("key-7", 6)
     assert [d.partition for d in deliveries] == [md5_partition(k, 6) for k in keys]
     assert len({d.partition for d in deliveries}) > 1
 
@@ -192,6 +193,7 @@ def test_recreate_topic_starts_offsets_again(kafka, unique):
         assert SyncProducer(endpoints=[kafka]).partitions_count(topic) == 2  # a new producer asks afresh
         assert len(read_topic(kafka, topic, 1, timeout=2)) == 0
         create_topic(kafka, topic)  # an existing topic is left as it is
+        assert p.refresh_metadata(topic) == 2
 
 
 def test_the_explicit_api_and_messages_as_tuple_or_generator(kafka, unique):
@@ -248,11 +250,21 @@ def test_a_paused_broker_costs_one_deadline_not_several(scratch_cluster, unique)
     warm.close(timeout=2)
 
 
-def test_close_keeps_its_deadline_and_may_be_called_twice(kafka, unique):
+def test_close_keeps_its_deadline_and_may_be_called_twice(kafka, unique, caplog):
+    topic = f"close-{unique}"
     producer = SyncProducer(endpoints=[kafka])
-    producer.produce(f"close-{unique}", "v")
+    written = producer.produce(topic, "v")
     producer.close()
-    producer.close()
+    producer.close()  # the second call is a no-op, not an error
+    assert [(m["partition"], m["offset"], m["value"]) for m in read_topic(kafka, topic, 1)] == \
+        [(written.partition, written.offset, "v")]
+    # A message nobody can acknowledge (no broker) is dropped and logged when close's time is up.
+    stranded = SyncProducer(endpoints=["127.0.0.1:1"])
+    stranded._client.produce("nowhere", b"never acknowledged")  # queued, no call waiting for it
+    began = time.monotonic()
+    stranded.close(timeout=0.5)
+    assert time.monotonic() - began < 0.5 + 2
+    assert "1 message(s) were still unacknowledged" in caplog.text
 
 
 def test_named_endpoints_win_over_the_environment(kafka, unique, monkeypatch):
@@ -262,3 +274,115 @@ def test_named_endpoints_win_over_the_environment(kafka, unique, monkeypatch):
     assert delivery.offset == 0
     with pytest.raises(ProduceError, match="No broker at 127.0.0.1:1"):
         SyncProducer(timeout_s=2).produce(f"named-{unique}", "no endpoints: the variable is the default")
+
+
+def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """Each partition's high watermark: how many messages it holds (none are deleted here)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "watermarks"})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
+    finally:
+        consumer.close()
+
+
+def test_an_abort_mid_batch_lists_what_is_written(kafka, unique):
+    """The 3rd message is refused by the client before sending: the call stops there, and
+    `delivered` lists the two queued before it, which the broker does write."""
+    topic = f"abort-{unique}"
+    create_topic(kafka, topic, partitions=1)
+    with SyncProducer(endpoints=[kafka]) as producer:
+        with pytest.raises(ProduceError) as err:
+            producer.produce_batch(topic, [("a", "1"), ("b", "2"), ("big", "x" * 2_000_000), ("d", "4")])
+    assert err.value.code == "MSG_SIZE_TOO_LARGE" and err.value.side == "client"
+    assert [(d.key, d.partition, d.offset) for d in err.value.delivered] == [("a", 0, 0), ("b", 0, 1)]
+    assert end_offsets(kafka, topic) == {0: 2}
+    assert [(m["key"], m["offset"]) for m in read_topic(kafka, topic, 2)] == [("a", 0), ("b", 1)]
+
+
+def test_produce_many_keeps_its_promise_after_an_abort(kafka, unique):
+    topic = f"many-{unique}"
+    create_topic(kafka, topic, partitions=1)
+    messages = [(f"k{i}", "x" * 2_000_000 if i == 7 else str(i)) for i in range(10)]
+    with SyncProducer(endpoints=[kafka]) as producer:
+        with pytest.raises(ProduceError) as err:
+            producer.produce_many(topic, messages, chunk=3, progress=False)
+    assert [d.key for d in err.value.delivered] == [f"k{i}" for i in range(7)]
+    assert end_offsets(kafka, topic) == {0: 7}
+
+
+def test_refresh_metadata_sees_partitions_added_since(kafka, unique):
+    from confluent_kafka.admin import NewPartitions
+
+    from helpers.client.topics import admin_for
+
+    topic = f"growing-{unique}"
+    create_topic(kafka, topic, partitions=2)
+    keys = [f"key-{i}" for i in range(40)]
+    late = [k for k in keys if md5_partition(k, 4) >= 2][:6]  # keys md5 sends to the new partitions
+    with SyncProducer(endpoints=[kafka]) as producer:
+        assert producer.produce(topic, "before", key=late[0]).partition == md5_partition(late[0], 2)
+        admin = admin_for(kafka)  # kept: a collected client cancels its pending requests
+        admin.create_partitions([NewPartitions(topic, 4)])[topic].result(10)
+        assert producer.refresh_metadata() is None  # forgets every cached count
+        assert producer.partitions_count(topic) == 4
+        deliveries = producer.produce_batch(topic, [(k, "after") for k in late])
+    assert [d.partition for d in deliveries] == [md5_partition(k, 4) for k in late]
+    assert {d.partition for d in deliveries} <= {2, 3}
+    stored = read_topic(kafka, topic, 1 + len(late))
+    assert sorted((m["key"], m["partition"]) for m in stored if m["value"] == "after") == \
+        sorted((k, md5_partition(k, 4)) for k in late)
+
+
+def test_a_refusal_naming_a_partition_refreshes_the_count(kafka, unique):
+    """A stale count (the topic was recreated with fewer partitions) sends to a partition that
+    no longer exists: the client refuses it, and the next call uses the topic's real count."""
+    topic = f"shrunk-{unique}"
+    create_topic(kafka, topic, partitions=2)
+    key = next(f"key-{i}" for i in range(100) if md5_partition(f"key-{i}", 8) >= 2)
+    with SyncProducer(endpoints=[kafka]) as producer:
+        assert producer.partitions_count(topic) == 2
+        producer._counts.remember(topic, 8)  # as if it had 8 partitions when last asked
+        with pytest.raises(ProduceError) as err:
+            producer.produce(topic, "v", key=key)
+        assert err.value.code == "_UNKNOWN_PARTITION"
+        assert producer.produce(topic, "v", key=key).partition == md5_partition(key, 2)
+
+
+def test_every_delivery_matches_its_message_across_partitions(kafka, unique):
+    """Delivery reports of different partitions interleave: each Delivery must still be the
+    one of its own message, whatever the strategy (checked against what the topic stores)."""
+    topic = f"match-{unique}"
+    create_topic(kafka, topic, partitions=6)
+    messages = [(f"user-{i % 37}", f"value-{i}") for i in range(600)]
+    messages += [(None, f"keyless-{i}") for i in range(60)] + [(b"", f"empty-key-{i}") for i in range(30)]
+    sent = []
+    for strategy in ("client", "md5", "random"):
+        with SyncProducer(endpoints=[kafka], partition_strategy=strategy) as producer:
+            tagged = [(k, f"{strategy}-{v}") for k, v in messages]
+            deliveries = producer.produce_batch(topic, tagged)
+            pinned = producer.produce_batch(topic, tagged[:20], partition=5)
+        assert [d.key for d in deliveries] == [k for k, _ in tagged]
+        assert {d.partition for d in pinned} == {5}
+        if strategy == "md5":  # computed in bulk, each distinct key once: still Kaffe's partition
+            assert [d.partition for d in deliveries] == [md5_partition(k, 6) for k, _ in tagged]
+        sent += list(zip(deliveries, tagged)) + list(zip(pinned, tagged[:20]))
+    stored = {(m["partition"], m["offset"]): m["value"] for m in read_topic(kafka, topic, len(sent))}
+    assert len(stored) == len(sent)
+    assert all(stored[(d.partition, d.offset)] == value for d, (_, value) in sent)
+    assert len({d.partition for d, _ in sent}) == 6
+
+
+def test_the_key_is_a_keyword_and_typed_errors_keep_the_clients_error(producer):
+    from confluent_kafka import KafkaError
+
+    topic = producer.config.topics[0]
+    with pytest.raises(TypeError):
+        producer.produce(topic, "value", "key")  # positional key: is it the key or the value?
+    with pytest.raises(ProduceError) as err:
+        producer.produce(topic, "x" * 2_000_000, key="big")
+    original = err.value.kafka_error
+    assert isinstance(original, KafkaError) and original.code() == KafkaError.MSG_SIZE_TOO_LARGE
+    assert original.name() == "MSG_SIZE_TOO_LARGE" and not original.retriable() and not original.fatal()

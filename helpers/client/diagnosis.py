@@ -25,7 +25,9 @@ class ProduceError(CodealongError):
     """A message was not accepted. ``code`` is the error's name (Kafka's, e.g. "TOPIC_EXCEPTION",
     or the helpers' diagnosis, e.g. "LEADER_NOT_AVAILABLE" for a time-out with no leader);
     ``reported`` is what the client itself reported, verbatim ("Local: Message timed out
-    (_MSG_TIMED_OUT)"), and ``side`` who produced that: "client" or "broker". ``delivered``
+    (_MSG_TIMED_OUT)"), and ``side`` who produced that: "client" or "broker". ``kafka_error``
+    is that report itself, confluent-kafka's ``KafkaError`` (``code()``, ``name()``,
+    ``retriable()``, ``fatal()``), or None when the client reported nothing. ``delivered``
     lists what was written before the failure."""
 
     def __init__(self, cause: str, fix: str, code: str | None = None, delivered: Iterable[Delivery] = (),
@@ -33,6 +35,7 @@ class ProduceError(CodealongError):
         super().__init__(cause, fix)
         self.code = code
         self.delivered = list(delivered)
+        self.kafka_error = reported
         self.reported = f"{reported.str()} ({reported.name()})" if reported is not None else ""
         self.side = side or (side_of(reported) if reported is not None else "client")
 
@@ -61,12 +64,17 @@ FIXES = {
                                   "needs helpers.scoped(name). Elsewhere, ask the cluster's operator for access.",
     "GROUP_AUTHORIZATION_FAILED": "Your user has no ACL for this consumer group. In a workshop use a group under "
                                   "your prefix (helpers.scoped(name)); elsewhere ask the cluster's operator.",
+    "_QUEUE_FULL": "Send fewer messages per call, or raise queue.buffering.max.messages in client_settings; "
+                   "check that the broker is running (`codealong broker status`).",
     "_TIMED_OUT": "Check that the broker is running and reachable (`codealong broker status`), then retry.",
     "_AUTHENTICATION": "Check the username and password in the environment variables named by [security] "
                        "(KAFKA_USERNAME / KAFKA_PASSWORD by default), and the sasl_mechanism.",
 }
-#: Metadata answers worth asking again for while the deadline lasts (a topic being created).
-RETRIABLE_METADATA = {"UNKNOWN_TOPIC_OR_PART", "LEADER_NOT_AVAILABLE", "_TRANSPORT", "_TIMED_OUT"}
+#: The one set of answers that mean "not yet" (a topic being created or deleted, a leader being
+#: elected, a broker not answering yet): worth asking again while the call's deadline lasts.
+#: Used by the producer's metadata look-ups and by the topic administration (topics.py).
+RETRIABLE = frozenset({"UNKNOWN_TOPIC_OR_PART", "LEADER_NOT_AVAILABLE", "NOT_LEADER_OR_FOLLOWER", "_TRANSPORT",
+                       "_TIMED_OUT"})
 _DOWN = (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT)
 
 

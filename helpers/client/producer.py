@@ -10,64 +10,38 @@ the broker's error code, the cause and the fix. Each call has ONE deadline (`tim
 by default, not librdkafka's 5 minutes): looking up the topic, sending and explaining a
 failure all share it. Idempotent and acks=all, so a retried send is not written twice and
 an acknowledged one is on every in-sync replica.
+
+The parts: this module is the send engine; batch.py one call's messages and reports;
+metadata.py the partition counts; kaffe_forms.py Kaffe's ``produce_sync`` forms.
 """
 from __future__ import annotations
 
 import logging
-import types
-from functools import partial
-from itertools import repeat
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from confluent_kafka import KafkaError, KafkaException, Producer
-from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
-from tqdm.auto import tqdm
 
+from .batch import Call, MessageTypeError, gc_paused, split, targets
 from .config import ProducerConfig, with_overrides
 from .deadline import Deadline
-from .diagnosis import (FIXES, RETRIABLE_METADATA, Delivery, ProduceError, explain_timeout, explain_unreachable,
-                        produce_error)
-from .errors import CLIENT_LOG, CodealongError
-from .names import scoped, check_topic_name
-from .partitioner import choose_partition, strategy_function
+from .diagnosis import Delivery, ProduceError, explain_timeout, produce_error
+from .errors import CLIENT_LOG
+from .kaffe_forms import KaffeForms
+from .metadata import PartitionCounts
+from .names import check_topic_name, scoped
+from .partitioner import strategy_function
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Delivery", "MessageTypeError", "ProduceError", "SyncProducer"]
 
-PARTITION_COUNT_TTL_S = 30.0
 #: What a send may spend explaining a timeout (one quick metadata request), beyond its deadline.
 DIAGNOSIS_S = 0.5
 #: How long past the deadline a call waits for the client's own time-out reports (due then too).
 REPORT_GRACE_S = 0.25
-_PAYLOAD_TYPES = {str, bytes, type(None)}
-_CLIENT_CHOOSES = -1  # librdkafka's "unassigned partition": its own partitioner picks one
-_NO_HEADERS: dict = {}
 
 
-class MessageTypeError(CodealongError, TypeError):
-    """A key or value that is not str, bytes or None."""
-
-
-def _check_payload(kind: str, data) -> None:
-    if type(data) not in _PAYLOAD_TYPES and not isinstance(data, (str, bytes, bytearray, memoryview)):
-        raise MessageTypeError(
-            f"The message {kind} is a {type(data).__name__}; Kafka stores bytes, so a {kind} must be str, "
-            "bytes or None.",
-            f"Serialize it first, e.g. json.dumps({kind}) for a dict or list, or str({kind}) for a number.")
-
-
-def _store_report(reports: list, index: int, err, msg) -> None:
-    """Delivery callback: the outcome of the message at `index` of the call."""
-    reports[index] = (err, msg)
-
-
-def _is_messages(arg) -> bool:
-    """A list, tuple, generator or iterator of messages (never a str or bytes payload)."""
-    return isinstance(arg, (list, tuple, types.GeneratorType, Iterator))
-
-
-class SyncProducer:
+class SyncProducer(KaffeForms):
     """Kaffe's ``Kaffe.Producer`` on confluent-kafka: ``produce``, ``produce_batch`` and the
     five ``produce_sync`` forms."""
 
@@ -78,13 +52,15 @@ class SyncProducer:
         self.config = with_overrides(config or ProducerConfig(), **overrides)
         self.check_topic_names = check_topic_names
         strategy = self.config.partition_strategy
-        self._strategy = None if strategy == "client" else strategy_function(strategy)
-        self._partition_counts: dict[str, tuple[int, float]] = {}
+        # "md5" is computed in bulk (batch.targets); None: librdkafka's own partitioner chooses.
+        self._strategy = strategy if strategy == "md5" else None if strategy == "client" else strategy_function(strategy)
+        settings = {**self.config.client_settings(), **(client_settings or {})}
+        # Equal keys land on one partition unless librdkafka is told to pick at random.
+        self._keyed_partitioner = settings.get("partitioner", "consistent_random") != "random"
         self._client_errors: list[KafkaError] = []
         self._closed = False
-        self._producer = Producer({**self.config.client_settings(), **(client_settings or {}),
-                                   "error_cb": self._client_errors.append},
-                                  logger=CLIENT_LOG)
+        self._client = Producer({**settings, "error_cb": self._client_errors.append}, logger=CLIENT_LOG)
+        self._counts = PartitionCounts(self._client, self.servers, self._client_errors)
 
     def __repr__(self) -> str:  # never shows client settings: they may hold credentials
         return f"SyncProducer(endpoints={list(self.config.endpoints)}, topics={list(self.config.topics)})"
@@ -93,8 +69,7 @@ class SyncProducer:
     def servers(self) -> str:
         return self.config.connection.bootstrap
 
-    # ---- the explicit API ---------------------------------------------------------------
-    def produce(self, topic: str, value, key=None, *, partition: int | None = None, headers=None) -> Delivery:
+    def produce(self, topic: str, value, *, key=None, partition: int | None = None, headers=None) -> Delivery:
         """Send one message and wait for its acknowledgement."""
         return self.produce_batch(topic, [(key, value)], partition=partition, headers=headers)[0]
 
@@ -107,176 +82,55 @@ class SyncProducer:
         topic = scoped(topic)  # the learner's own topic in a workshop (unchanged otherwise)
         if self.check_topic_names:
             check_topic_name(topic)
-        batch = self._prepare(messages, headers)
-        targets = self._targets(topic, batch, partition, deadline)
-        reports: list = [None] * len(batch)
-        self._client_errors.clear()
-        self._send(topic, batch, targets, reports, deadline)
-        self._await(reports, deadline)
-        return self._collect(topic, batch, reports)
-
-    # ---- the Kaffe call forms -----------------------------------------------------------
-    def produce_sync(self, *args, headers=None):
-        """Send and wait for the acknowledgement. The forms, as in Kaffe:
-
-        - ``produce_sync(topic, [(key, value), ...])``      -> list[Delivery]
-        - ``produce_sync(key, value)``                       -> Delivery, to the first configured topic
-        - ``produce_sync(topic, partition, [(key, value)])``  -> list[Delivery]
-        - ``produce_sync(topic, key, value)``                -> Delivery
-        - ``produce_sync(topic, partition, key, value)``     -> Delivery
-
-        Messages may be a list, tuple or generator, each may carry its own headers as
-        ``(key, value, headers)``; ``headers=`` applies to every message of the call. An
-        explicit partition skips the partition strategy.
-        """
-        if len(args) == 2 and _is_messages(args[1]):
-            return self.produce_batch(args[0], args[1], headers=headers)
-        if len(args) == 2:
-            if not self.config.topics:
-                raise CodealongError("produce_sync(key, value) sends to the first configured topic, but no "
-                                     "topics are configured.", "Pass topics=[...] to SyncProducer, or name the "
-                                     "topic: produce_sync(topic, key, value).")
-            return self.produce(self.config.topics[0], args[1], args[0], headers=headers)
-        if len(args) == 3 and isinstance(args[1], int) and not isinstance(args[1], bool) and _is_messages(args[2]):
-            return self.produce_batch(args[0], args[2], partition=args[1], headers=headers)
-        if len(args) == 3:
-            return self.produce(args[0], args[2], args[1], headers=headers)
-        if len(args) == 4:
-            return self.produce(args[0], args[3], args[2], partition=args[1], headers=headers)
-        raise TypeError("produce_sync takes (topic, messages), (key, value), (topic, partition, messages), "
-                        "(topic, key, value) or (topic, partition, key, value)")
-
-    def produce_many(self, topic: str, messages, chunk: int = 100, progress: bool = True) -> list[Delivery]:
-        """Send many (key, value) pairs, `chunk` per acknowledged call, with a progress bar.
-
-        On a failure the ProduceError's ``delivered`` lists everything written before it."""
-        messages = list(messages)
-        deliveries: list[Delivery] = []
-        with tqdm(total=len(messages), unit="msg", desc=f"sending to {topic}", disable=not progress) as bar:
-            for start in range(0, len(messages), chunk):
-                part = messages[start:start + chunk]
-                try:
-                    deliveries.extend(self.produce_batch(topic, part))
-                except ProduceError as err:
-                    err.delivered = deliveries + err.delivered
-                    raise
-                bar.update(len(part))
-        return deliveries
-
-    # ---- the work -------------------------------------------------------------------------
-    @staticmethod
-    def _prepare(messages, headers) -> list[tuple]:
-        """Check every message before any is sent: (key, value[, headers]) of str, bytes or None.
-        Returns the messages as given (a list), or with `headers` added where they bring none."""
-        batch = messages if isinstance(messages, list) else list(messages)
-        payload_types = _PAYLOAD_TYPES
-        for message in batch:
-            if type(message) is not tuple or not 2 <= len(message) <= 3:
-                raise TypeError(f"each message must be a (key, value) or (key, value, headers) tuple, "
-                                f"not {message!r}")
-            if type(message[0]) not in payload_types:
-                _check_payload("key", message[0])
-            if type(message[1]) not in payload_types:
-                _check_payload("value", message[1])
-        if headers:
-            batch = [m if len(m) == 3 else (m[0], m[1], headers) for m in batch]
-        return batch
-
-    def _targets(self, topic: str, batch: list, partition: int | None, deadline: Deadline) -> list | None:
-        """The partition of each message; None when the client's own partitioner chooses."""
+        keys, values, each_headers = split(messages, headers)
         if partition is not None:
-            return [partition] * len(batch)
-        if self._strategy is None:
-            return None
-        count = self.partitions_count(topic, deadline)
-        strategy = self._strategy
-        return [choose_partition(strategy, topic, count, m[0], m[1]) for m in batch]
+            partitions = [partition] * len(keys)
+        elif self._strategy is not None:
+            partitions = targets(self._strategy, topic, self._counts.get(topic, deadline), keys, values)
+        else:
+            partitions = None
+        call = Call(topic, keys, values, each_headers, partitions, by_key=self._keyed_partitioner and all(keys))
+        self._client_errors.clear()
+        with gc_paused(len(keys)):
+            refusal = call.send(self._client, deadline)
+            self._await(call, deadline)
+            outcome = call.outcome()
+        if refusal is not None:  # what was queued before the refusal is written: say so
+            self._counts.forget_if_stale(topic, refusal)
+            raise produce_error(refusal, f"a message to {topic!r}", delivered=outcome[0], refused_locally=True)
+        return self._collect(call, *outcome)
 
     def partitions_count(self, topic: str, deadline: Deadline | None = None) -> int:
         """How many partitions the topic has (asking the broker creates it if auto-creation is on).
         Counts are cached for 30 s; within `deadline` (the producer's timeout by default)."""
-        topic = scoped(topic)
-        cached = self._partition_counts.get(topic)
-        if cached and cached[1] > Deadline(0).at:
-            return cached[0]
-        deadline = deadline or Deadline(self.config.timeout_s)
+        return self._counts.get(scoped(topic), deadline or Deadline(self.config.timeout_s))
 
-        def ask() -> int:
-            try:
-                metadata = self._producer.list_topics(topic, timeout=min(deadline.remaining(0.1),
-                                                                         max(0.5, deadline.seconds / 4)))
-            except KafkaException as err:
-                self._producer.poll(0)  # serve error callbacks: they tell why (e.g. authentication)
-                raise explain_unreachable(self.servers, topic, err.args[0], self._client_errors) from None
-            found = metadata.topics[topic]
-            if found.error is not None:
-                raise produce_error(found.error, f"topic {topic!r}")
-            return len(found.partitions)
+    def refresh_metadata(self, topic: str | None = None) -> int | None:
+        """Forget the cached partition counts, e.g. after adding partitions: of `topic`, asked
+        again at once (its count is returned), or of every topic, asked again on next use."""
+        if topic is None:
+            return self._counts.forget()
+        self._counts.forget(scoped(topic))
+        return self.partitions_count(topic)
 
-        retrying = Retrying(stop=stop_after_delay(deadline.remaining()),
-                            wait=wait_exponential(multiplier=0.05, max=1),
-                            retry=retry_if_exception(lambda e: isinstance(e, ProduceError) and
-                                                     e.code in RETRIABLE_METADATA),
-                            reraise=True)
-        count = retrying(ask)
-        self._partition_counts[topic] = (count, Deadline(PARTITION_COUNT_TTL_S).at)
-        return count
-
-    def _send(self, topic: str, batch: list, targets: list | None, reports: list, deadline: Deadline) -> None:
-        produce = self._producer.produce
-        partitions = targets or repeat(_CLIENT_CHOOSES)
-        for index, (message, partition) in enumerate(zip(batch, partitions)):
-            report = partial(_store_report, reports, index)
-            # Positional arguments: (topic, value, key, partition, on_delivery); the hot path of the producer.
-            args = (topic, message[1], message[0], partition, report)
-            extra = {"headers": message[2]} if len(message) == 3 and message[2] else _NO_HEADERS
-            try:
-                produce(*args, **extra)
-            except BufferError:  # the local queue is full: let deliveries drain, then retry
-                self._produce_when_room(deadline, *args, **extra)
-            except KafkaException as err:  # produce() raised: the client refused it before sending
-                raise produce_error(err.args[0], f"a message to {topic!r}", delivered=self._delivered(batch, reports),
-                                    refused_locally=True) from None
-
-    def _produce_when_room(self, deadline: Deadline, *args, **kwargs) -> None:
-        while deadline.wait(0):
-            self._producer.poll(min(0.1, deadline.remaining()))
-            try:
-                return self._producer.produce(*args, **kwargs)
-            except BufferError:
-                continue
-        raise ProduceError("The producer's local queue stayed full until the deadline.", FIXES["_MSG_TIMED_OUT"],
-                           code="_QUEUE_FULL")
-
-    def _await(self, reports: list, deadline: Deadline) -> None:
-        """Serve delivery reports until every message has one or the deadline passes. The client's
-        own time-out reports are due at that same moment: a short grace lets them say so."""
-        flush = self._producer.flush
+    def _await(self, call: Call, deadline: Deadline) -> None:
+        """Serve delivery reports until every sent message has one or the deadline passes. The
+        client's own time-out reports are due at that same moment: a short grace lets them say so."""
+        flush = self._client.flush
         while not deadline.expired():
-            if flush(min(0.5, deadline.remaining())) == 0 and None not in reports:
+            if flush(min(0.5, deadline.remaining())) == 0 and call.complete():
                 return
         flush(REPORT_GRACE_S)
 
-    @staticmethod
-    def _delivered(batch: list, reports: list) -> list[Delivery]:
-        """What the broker acknowledged, in call order."""
-        make = Delivery._make
-        return [make((msg.topic(), msg.partition(), msg.offset(), message[0]))
-                for message, (err, msg) in zip(batch, reports) if err is None] if None not in reports else \
-            [make((report[1].topic(), report[1].partition(), report[1].offset(), message[0]))
-             for message, report in zip(batch, reports) if report is not None and report[0] is None]
-
-    def _collect(self, topic: str, batch: list, reports: list) -> list[Delivery]:
-        failures = [report[0] for report in reports if report is not None and report[0] is not None]
-        missing = reports.count(None)
-        delivered = self._delivered(batch, reports)
+    def _collect(self, call: Call, delivered: list[Delivery], failures: list[KafkaError], missing: int
+                 ) -> list[Delivery]:
         if not failures and not missing:
             return delivered
+        topic = call.topic
         timed_out = [e for e in failures if e.code() == KafkaError._MSG_TIMED_OUT]
         if failures and not timed_out:
-            self._partition_counts.pop(topic, None)
-            raise produce_error(failures[0], f"{len(failures)} of {len(batch)} message(s) to {topic!r}",
-                                delivered)
+            self._counts.forget_if_stale(topic, failures[0])
+            raise produce_error(failures[0], f"{len(failures)} of {call.sent} message(s) to {topic!r}", delivered)
         raise explain_timeout(
             topic=topic, timeout_s=self.config.timeout_s, servers=self.servers,
             client_errors=list(self._client_errors), leaderless=self._leaderless(topic),
@@ -285,7 +139,7 @@ class SyncProducer:
     def _leaderless(self, topic: str) -> list[int]:
         """Partitions the metadata shows without a leader (one quick request, DIAGNOSIS_S at most)."""
         try:
-            metadata = self._producer.list_topics(topic, timeout=DIAGNOSIS_S)
+            metadata = self._client.list_topics(topic, timeout=DIAGNOSIS_S)
         except KafkaException:
             return []
         found = metadata.topics.get(topic)
@@ -295,7 +149,7 @@ class SyncProducer:
                       if p.error is not None and p.error.code() == KafkaError.LEADER_NOT_AVAILABLE)
 
     def flush(self, timeout: float = 10) -> int:
-        return self._producer.flush(timeout)
+        return self._client.flush(timeout)
 
     def close(self, timeout: float = 10) -> None:
         """Wait (at most `timeout` s) for anything still in flight, then close the client.
@@ -303,13 +157,13 @@ class SyncProducer:
         if self._closed:
             return
         self._closed = True
-        remaining = self._producer.flush(timeout)
+        remaining = self._client.flush(timeout)
         if remaining:
             log.warning("%d message(s) were still unacknowledged when the producer closed; they are dropped.",
                         remaining)
-            self._producer.purge()
-            self._producer.flush(0)
-        self._producer.close()
+            self._client.purge()
+            self._client.flush(0)
+        self._client.close()
 
     def __enter__(self):
         return self

@@ -10,7 +10,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from .config import as_connection
 from .deadline import Deadline
-from .diagnosis import FIXES
+from .diagnosis import FIXES, RETRIABLE
 from .errors import CLIENT_LOG, CodealongError
 from .names import scoped, InvalidTopicName, check_topic_name, topic_name_problem
 
@@ -127,6 +127,7 @@ def recreate_topic(where, name: str, partitions: int = 1, replication_factor: in
         try:
             return create_topic(where, name, partitions, replication_factor, config, deadline.remaining(1))
         except TopicError as err:
-            if deadline.expired() or err.code not in ("TOPIC_ALREADY_EXISTS", "UNKNOWN_TOPIC_OR_PART", "_TIMED_OUT"):
+            # "Already exists": the old topic is still being deleted; the rest: not ready yet.
+            if deadline.expired() or (err.code != "TOPIC_ALREADY_EXISTS" and err.code not in RETRIABLE):
                 raise
             deadline.wait(0.2)
