@@ -1,0 +1,115 @@
+"""`codealong workshop ...`: the instructor's commands (see helpers.workshop.lifecycle)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .group import main
+
+
+@main.group()
+def workshop():
+    """Run a workshop: one real Kafka cluster for a room, a user and a namespace per learner,
+    a live progress board. See docs/teaching.md."""
+
+
+folder_option = click.option("--folder", type=click.Path(path_type=Path), default=None,
+                             help="The workshop's folder (default: $CODEALONG_WORKSHOP_DIR, else the state dir's workshop/).")
+
+
+def _room(folder):
+    from ..workshop.room import Room
+
+    return Room.load(folder)
+
+
+@workshop.command("start")
+@click.option("--learners", "learners_spec", required=True, help="Names (ana,ben,cy) or a count (8: learner01..08).")
+@click.option("--nodes", type=click.Choice(["1", "3"]), default="1", show_default=True,
+              help="Nodes of the local workshop cluster.")
+@click.option("--bootstrap", default=None, help="Use this existing cluster (HOST:PORT) instead of starting one; "
+              "its super user's login comes from CODEALONG_ADMIN_USER / CODEALONG_ADMIN_PASSWORD.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address the local cluster listens on and advertises (your machine's LAN address to serve a room).")
+@click.option("--port", type=int, default=None, help="First port of the local cluster (default: 9392).")
+@click.option("--produce-mib-per-s", type=float, default=2.0, show_default=True, help="Each learner's produce quota.")
+@folder_option
+def workshop_start(learners_spec, nodes, bootstrap, host, port, produce_mib_per_s, folder):
+    """Start the workshop's cluster (SASL/SCRAM, ACLs enforced), create one user per learner with
+    ACLs on their prefix, set quotas, and write a join sheet per learner and the room sheet."""
+    from ..workshop.access import Quotas
+    from ..workshop.lifecycle import start_workshop
+    from ..workshop.room import learner_names
+
+    quotas = Quotas(producer_byte_rate=int(produce_mib_per_s * 1024 * 1024),
+                    consumer_byte_rate=int(2 * produce_mib_per_s * 1024 * 1024))
+    room = start_workshop(learner_names(learners_spec), nodes=int(nodes), bootstrap=bootstrap, host=host, port=port,
+                          folder=folder, quotas=quotas)
+    click.echo(f"Workshop ready at {room.bootstrap}: {len(room.learners)} learner(s).")
+    click.echo(f"Join sheets (hand each learner their .join.toml and .password.env): {room.folder / 'join'}")
+    click.echo(f"Room sheet: {room.folder / 'room.md'}")
+
+
+@workshop.command("join")
+@click.argument("sheet_file", type=click.Path(path_type=Path))
+@click.option("--env-file", type=click.Path(path_type=Path), default=None,
+              help="Also write the variables (password included, mode 600) to this file, to source before Jupyter.")
+def workshop_join(sheet_file, env_file):
+    """Check that the cluster answers with your join sheet's login, then print the two lines to
+    run in your shell before `jupyter lab` (the password stays in its file)."""
+    from ..workshop.lifecycle import check_join
+    from ..workshop.room import JoinSheet, _write_private
+
+    sheet = JoinSheet.load(sheet_file)
+    click.echo(check_join(sheet))
+    lines = sheet.export_lines()
+    if env_file:
+        _write_private(env_file, lines[0] + "\n" + sheet.password_file.read_text())
+        click.echo(f"Wrote {env_file}; run:  source {env_file}")
+    else:
+        click.echo("Run these two lines in the shell where you start Jupyter:")
+        click.echo("\n".join(lines))
+
+
+@workshop.command("status")
+@folder_option
+def workshop_status(folder):
+    """Learners x chapters: checks passed, when each learner was last seen, where they are stuck."""
+    from ..workshop.lifecycle import status
+
+    click.echo(status(_room(folder)).text())
+
+
+@workshop.command("reset")
+@click.option("--learner", default=None, help="Only this learner (default: every learner).")
+@folder_option
+def workshop_reset(learner, folder):
+    """Delete a learner's topics and groups (everything under `<learner>.`); others are untouched."""
+    from ..workshop.lifecycle import reset
+
+    for report in reset(_room(folder), learner):
+        click.echo(str(report))
+
+
+@workshop.command("stop")
+@folder_option
+def workshop_stop(folder):
+    """Stop the workshop's local cluster (data kept: `workshop start` brings it back)."""
+    from ..workshop.lifecycle import stop
+
+    stopped = stop(_room(folder))
+    click.echo(f"Stopped node(s) {stopped}." if stopped else "Nothing was running.")
+
+
+@workshop.command("demo")
+@click.argument("what", type=click.Choice(["leader"]))
+@click.option("--down-s", type=float, default=10.0, show_default=True, help="How long the node stays down.")
+@folder_option
+def workshop_demo(what, down_s, folder):
+    """`leader`: stop the node leading a partition of a three-node workshop cluster, show the new
+    leader, and start the node again (chapter 8's failover, for the whole room)."""
+    from ..workshop.lifecycle import demo_leader
+
+    for line in demo_leader(_room(folder), down_s=down_s):
+        click.echo(line)
