@@ -33,6 +33,7 @@ from .consumer import OK, WorkerFailed, message_dict
 from .deadline import Deadline
 from .errors import CLIENT_LOG, CodealongError
 from .names import scoped
+from .registry import Members
 from .topics import admin_for
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,10 @@ class Outcome:
     at: float = field(default_factory=time.time)
 
 
+#: Running share-group members by (group, name): at most one per name in a group.
+MEMBERS = Members("Share worker")
+
+
 class ShareWorker:
     """One share-group member in a thread of its own (a ShareConsumer is not thread-safe).
 
@@ -102,8 +107,7 @@ class ShareWorker:
     If the thread ends on an error, `failure` says why, `state` is "failed" and wait_for raises it.
     """
 
-    running: ClassVar[dict[tuple[str, str], "ShareWorker"]] = {}
-    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
+    running: ClassVar[dict[tuple[str, str], "ShareWorker"]] = MEMBERS.running
 
     def __init__(self, where, group: str, topics: list[str], handler, *, name: str = "member", keep: int = 1000):
         problem = client_supports_share_groups()
@@ -141,16 +145,7 @@ class ShareWorker:
 
     def start(self) -> "ShareWorker":
         """Start in the background; a running member of the same group and name is stopped first."""
-        key = (self.settings["group.id"], self.name)
-        with self._registry_lock:
-            previous = self.running.get(key)
-        for old in dict.fromkeys([previous, self]):
-            if old is not None and old.is_alive() and not old.stop():
-                raise CodealongError(f"Share worker {old.name!r} did not stop within its deadline (its handler is "
-                                     "still busy), so no second member is started beside it.",
-                                     "Wait for the handler to return, then start again.")
-        with self._registry_lock:
-            self.running[key] = self
+        MEMBERS.claim((self.settings["group.id"], self.name), self)
         self._stop.clear()
         self.failure = None
         self._set_state("running")
@@ -167,8 +162,7 @@ class ShareWorker:
 
     @classmethod
     def stop_all(cls, timeout: float = 15.0) -> None:
-        for worker in list(cls.running.values()):
-            worker.stop(timeout)
+        MEMBERS.stop_all(timeout)
 
     def __enter__(self):
         return self.start()
@@ -211,9 +205,7 @@ class ShareWorker:
         else:
             self._set_state("stopped")
         finally:
-            with self._registry_lock:
-                if self.running.get((self.settings["group.id"], self.name)) is self:
-                    del self.running[(self.settings["group.id"], self.name)]
+            MEMBERS.release((self.settings["group.id"], self.name), self)
 
     def _consume(self) -> None:
         ack_types = {"accept": confluent_kafka.AcknowledgeType.ACCEPT,

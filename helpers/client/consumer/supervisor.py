@@ -1,11 +1,11 @@
-"""Supervision: the worker's thread, client rebuilds, giving up, and the registry of running workers."""
+"""Supervision: the worker's thread, client rebuilds, giving up; and the registry of running workers."""
 from __future__ import annotations
 
 import logging
 import threading
 from typing import Callable
 
-from ..errors import CodealongError
+from ..registry import Members
 from ..retry import RetryPolicy
 from .dispatch import GaveUp
 from .messages import WorkerFailed
@@ -13,31 +13,7 @@ from .messages import WorkerFailed
 log = logging.getLogger(__name__)
 
 #: Running workers by name (ConsumerWorker.running): at most one member per name.
-RUNNING: dict[str, object] = {}
-_registry_lock = threading.Lock()
-
-
-def claim(worker) -> None:
-    """Register `worker` under its name, stopping the running worker of that name (or this one)
-    first. Refuses if that one does not stop in time, rather than run two members."""
-    with _registry_lock:
-        previous = RUNNING.get(worker.name)
-    for old in dict.fromkeys([previous, worker]):
-        if old is not None and old.is_alive():
-            log.info("Stopping the running worker %r before starting its replacement.", old.name)
-            if not old.stop():
-                raise CodealongError(
-                    f"Worker {old.name!r} did not stop within its deadline (its handler is still busy), so "
-                    "no second member is started beside it.",
-                    "Wait for the handler to return, then start again; `worker.errors` shows what happened.")
-    with _registry_lock:
-        RUNNING[worker.name] = worker
-
-
-def release(worker) -> None:
-    with _registry_lock:
-        if RUNNING.get(worker.name) is worker:
-            del RUNNING[worker.name]
+WORKERS = Members("Worker")
 
 
 class Supervisor:

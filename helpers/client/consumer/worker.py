@@ -23,7 +23,7 @@ from .messages import DEFAULT_KEEP, AssignmentChange, ErrorReport, WorkerFailed
 from .pauses import Pauses
 from .rebalance import Assignment
 from .session import ClientSession
-from .supervisor import RUNNING, Supervisor, claim, release
+from .supervisor import WORKERS, Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class ConsumerWorker:
     the old one first, so re-running a notebook cell never leaves two members behind.
     """
 
-    running: ClassVar[dict[str, "ConsumerWorker"]] = RUNNING
+    running: ClassVar[dict[str, "ConsumerWorker"]] = WORKERS.running
 
     def __init__(self, config: ConsumerConfig, handler: Callable | str | None = None, *, name: str | None = None,
                  retry: RetryPolicy | None = None, dead_letter: DeadLetter | None = None, keep: int = DEFAULT_KEEP,
@@ -73,7 +73,7 @@ class ConsumerWorker:
         session = ClientSession(self.name, self.config, stop, self._assignment, self._pauses, self._dispatcher,
                                 self._dead_letters, self._report, self._set_state)
         self._supervisor = Supervisor(self.name, session.run, stop, self.retry, self._report, self._set_state,
-                                      on_exit=lambda: release(self))
+                                      on_exit=lambda: WORKERS.release(self.name, self))
 
     # ---- what it did --------------------------------------------------------------------------
     @property
@@ -149,7 +149,7 @@ class ConsumerWorker:
     def start(self) -> "ConsumerWorker":
         """Start in the background with a clean retry record; a running worker of the same name (or
         this one) is stopped first. Refuses if that one does not stop in time, rather than run two members."""
-        claim(self)
+        WORKERS.claim(self.name, self)
         self._supervisor.start()
         return self
 
@@ -163,8 +163,7 @@ class ConsumerWorker:
 
     @classmethod
     def stop_all(cls, timeout: float = 10.0) -> None:
-        for worker in list(cls.running.values()):
-            worker.stop(timeout)
+        WORKERS.stop_all(timeout)
 
     def __enter__(self):
         return self.start()
