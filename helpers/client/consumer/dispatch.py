@@ -62,34 +62,41 @@ class Dispatcher:
 
     # ---- per message ------------------------------------------------------------------------
     def _handle_each(self, consumer: Consumer, messages: list[Message]) -> None:
-        """Call the handler per message and store each confirmed offset. A failure sends its
-        partition back to the failed message; the rest of that partition's chunk waits for it."""
-        confirmed = []
+        """Call the handler per message; confirmed offsets are stored once per partition at the
+        end of the chunk. A failure sends its partition back to the failed message; the rest of
+        that partition's chunk waits for it."""
+        confirmed, handled = [], {}  # handled: (topic, partition) -> the next offset to commit
+        pauses, decode, dead_letters = self.pauses, self.config.decode, self.dead_letters
         try:
             for msg in messages:
-                if (msg.topic(), msg.partition()) in self.pauses:
+                partition = (msg.topic(), msg.partition())
+                if pauses and partition in pauses:
                     continue  # fetched before its partition went back; it comes again in order
-                message = message_dict(msg, self.config.decode)
+                message = message_dict(msg, decode)
                 problem = self._call(message, msg)
                 moved = False  # to the dead-letter topic: committed, but not confirmed by the handler
-                if problem is not None and self.dead_letters is not None:
-                    problem = self.dead_letters.failed(msg, message, problem)
+                if problem is not None and dead_letters is not None:
+                    problem = dead_letters.failed(msg, message, problem)
                     moved = problem is None
                 if problem is not None:
                     # A handler failure below the limit pauses per attempt; a failed dead-letter
                     # write counts against the retry policy (the worker may give up: nothing skipped).
-                    attempt = (self.dead_letters.attempts(msg)
-                               if self.dead_letters and not isinstance(problem, DeadLetterError) else None)
+                    attempt = (dead_letters.attempts(msg)
+                               if dead_letters and not isinstance(problem, DeadLetterError) else None)
                     self._retry_later(consumer, msg.topic(), msg.partition(), msg.offset(), problem, where(msg),
                                       attempt)
                     continue
-                if self.dead_letters is not None:
-                    self.dead_letters.settled(msg)
-                consumer.store_offsets(msg)
-                self.assignment.handled(msg.topic(), msg.partition(), msg.offset() + 1)
+                if dead_letters is not None:
+                    dead_letters.settled(msg)
+                handled[partition] = msg.offset() + 1
                 if not moved:
                     confirmed.append(message)
         finally:
+            if handled:  # stored even if the worker gives up mid-chunk: what was confirmed stays confirmed
+                consumer.store_offsets(offsets=[TopicPartition(topic, partition, offset)
+                                                for (topic, partition), offset in handled.items()])
+                for (topic, partition), offset in handled.items():
+                    self.assignment.handled(topic, partition, offset)
             if confirmed:
                 self.inbox.add(confirmed)
 
