@@ -51,7 +51,7 @@ def consume(bootstrap: str, topic: str, group: str, mode: str, effects: Path, cr
             batch_size: int = 5, idempotent: bool = False, timeout: float = 30.0) -> None:
     """The consumer under test: plain confluent-kafka, manual commits, one side effect per message."""
     # One static member (group.instance.id): the restarted process takes the dead one's place at
-    # once, instead of waiting for the group to notice the crash (session.timeout.ms, 45 s).
+    # once, instead of waiting for the group to notice the crash (session.timeout.ms, 10 s here).
     consumer = Consumer({**as_connection(bootstrap).client_settings(), "group.id": group,
                          "group.instance.id": "the-consumer", "session.timeout.ms": 10000,
                          "auto.offset.reset": "earliest", "enable.auto.commit": False,

@@ -1,7 +1,7 @@
 """Watch a partition's log change: segments rolled, old ones deleted (retention), old values
 removed (compaction). Time has to pass for that, so `watch_log` sends a small "tick" record
-every `tick_s` seconds (new records are what make the broker roll the active segment, which
-is never cleaned) and takes a snapshot each time, until a condition holds or the deadline.
+every `tick_s` seconds (the broker checks `segment.ms` when a record arrives, so the ticks are
+what roll the active segment) and takes a snapshot each time, until a condition holds or the deadline.
 
     snapshots = watch_log(BOOTSTRAP_SERVERS, "short_lived", until=lambda s: s.first_offset > 0)
 

@@ -1,6 +1,7 @@
 """Chapter 13's demo of a share-group member that dies mid-work: it acquires records, never
-acknowledges them, and is killed; the broker then hands its records to another member once
-their locks expire.
+acknowledges them, and is killed; its connection closes with it, its share session ends, and
+the broker hands its records to another member (a member that hangs but stays connected
+keeps them until their locks expire).
 
     held = kill_a_member_holding_records(BOOTSTRAP_SERVERS, "urgent-printers", "urgent_jobs")
 """
