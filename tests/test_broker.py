@@ -44,6 +44,23 @@ def consume_all(bootstrap: str, topic: str, expected: int, timeout: float = 20) 
     return got
 
 
+@pytest.fixture(scope="module")
+def shared_cluster(tmp_path_factory):
+    """A single-node cluster of this module's own, for the tests that need A broker but not a fresh
+    one: each leaves it formatted, and starts or stops it as it needs (a start is idempotent)."""
+    cluster = LocalCluster(port=free_ports(3), state_dir=tmp_path_factory.mktemp("shared"))
+    yield cluster
+    cluster.stop(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def shared_trio(tmp_path_factory):
+    """A three-node cluster of this module's own (not started), shared by the multinode tests."""
+    cluster = LocalCluster(nodes=3, port=free_ports(6), state_dir=tmp_path_factory.mktemp("trio"))
+    yield cluster
+    cluster.stop()
+
+
 def test_round_trip_on_the_session_broker(kafka, unique):
     metadata = probe_metadata(kafka, timeout=5)
     assert len(metadata.brokers) == 1
@@ -81,30 +98,32 @@ def test_broker_listens_on_loopback_only(kafka):
             assert sock.connect_ex((address, port)) != 0, f"broker reachable on {address}"
 
 
-def test_restart_keeps_data_and_stop_when_stopped_is_a_no_op(scratch_cluster, unique, capsys):
-    report = scratch_cluster.start(progress=True)
+def test_restart_keeps_data_and_stop_when_stopped_is_a_no_op(shared_cluster, unique, capsys):
+    shared_cluster.stop()  # whatever an earlier test left running
+    report = shared_cluster.start(progress=True)
     assert not report.reused and set(report.phases) == {"resolve jars", "format", "start"}
     bar = capsys.readouterr().err
     assert "waiting for a metadata answer" in bar and "3/3 phases, ready" in bar
-    produce_one(scratch_cluster.bootstrap, f"keep-{unique}", b"k", b"kept")
-    assert scratch_cluster.stop() == [1]
-    assert not scratch_cluster.is_running()
+    produce_one(shared_cluster.bootstrap, f"keep-{unique}", b"k", b"kept")
+    assert shared_cluster.stop() == [1]
+    assert not shared_cluster.is_running()
     started = time.monotonic()
-    assert scratch_cluster.stop() == []
+    assert shared_cluster.stop() == []
     assert time.monotonic() - started < 2
-    scratch_cluster.start()
+    shared_cluster.start()
     assert "phases" not in capsys.readouterr().err  # no bar unless asked for
-    assert consume_all(scratch_cluster.bootstrap, f"keep-{unique}", 1) == [(b"k", b"kept")]
+    assert consume_all(shared_cluster.bootstrap, f"keep-{unique}", 1) == [(b"k", b"kept")]
 
 
-def test_stale_pid_file_is_detected_and_replaced(scratch_cluster):
-    pid_file = scratch_cluster.node_dir(1) / "pid"
-    pid_file.parent.mkdir(parents=True)
+def test_stale_pid_file_is_detected_and_replaced(shared_cluster):
+    shared_cluster.stop()
+    pid_file = shared_cluster.node_dir(1) / "pid"
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
     pid_file.write_text(str(os.getpid()))  # a live process, but not a Kafka broker
-    assert not scratch_cluster.is_running()
-    scratch_cluster.start()
+    assert not shared_cluster.is_running()
+    shared_cluster.start()
     assert int(pid_file.read_text()) != os.getpid()
-    assert scratch_cluster.is_running()
+    assert shared_cluster.is_running()
 
 
 def test_port_taken_by_another_program_is_a_clear_error(scratch_cluster):
@@ -256,15 +275,13 @@ def test_doctor_names_a_missing_java_and_its_fix(tmp_path):
 
 
 @pytest.mark.multinode
-def test_three_node_cluster_forms_and_one_node_restarts(three_nodes):
-    cluster = three_nodes
+def test_three_node_cluster_forms_and_one_node_restarts(shared_trio):
+    cluster = shared_trio
     cluster.start()
     assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 2, 3]
     assert cluster.stop(node=2) == [2]
     assert [s.running for s in cluster.status()] == [True, False, True]
-    deadline = time.monotonic() + 30
-    while 2 in probe_metadata(cluster.bootstrap, 5).brokers and time.monotonic() < deadline:
-        time.sleep(0.5)
+    assert Deadline(30).until(lambda: 2 not in probe_metadata(cluster.bootstrap, 5).brokers, step=0.2)
     assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 3]
     assert not cluster.start(node=2).reused
     assert sorted(probe_metadata(cluster.bootstrap, 5).brokers) == [1, 2, 3]
@@ -330,33 +347,88 @@ def test_a_broker_started_by_a_killed_process_dies_with_it(tmp_path):
                               psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
 
 
-def test_ctrl_c_during_a_start_leaves_no_jvm_behind(scratch_cluster, monkeypatch):
+def test_ctrl_c_during_a_start_leaves_no_jvm_behind(shared_cluster, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(LocalCluster, "_wait_ready", interrupted)
+    shared_cluster.stop()
+    monkeypatch.setattr("helpers.broker.launcher.wait_ready", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        scratch_cluster.start()
-    assert not kafka_jvms(scratch_cluster.dir) and not scratch_cluster.is_running()
+        shared_cluster.start()
+    assert not kafka_jvms(shared_cluster.dir) and not shared_cluster.is_running()
 
 
-def test_a_broker_of_another_version_is_restarted_and_said_so(scratch_cluster, caplog):
-    scratch_cluster.start()
-    before = scratch_cluster.status()[0].pid
-    (scratch_cluster.dir / "version").write_text("4.3.0")  # as if an older pin had started it
+def test_a_broker_of_another_version_is_restarted_and_said_so(shared_cluster, caplog):
+    shared_cluster.start()
+    before = shared_cluster.status()[0].pid
+    (shared_cluster.dir / "version").write_text("4.3.0")  # as if an older pin had started it
     with caplog.at_level("WARNING"):
-        report = scratch_cluster.start()
-    assert not report.reused and scratch_cluster.status()[0].pid != before
-    assert f"Kafka 4.3.0 is running for {scratch_cluster.dir}, but Kafka {scratch_cluster.version} is pinned" \
+        report = shared_cluster.start()
+    assert not report.reused and shared_cluster.status()[0].pid != before
+    assert f"Kafka 4.3.0 is running for {shared_cluster.dir}, but Kafka {shared_cluster.version} is pinned" \
         in caplog.text
-    assert (scratch_cluster.dir / "version").read_text() == scratch_cluster.version
+    assert (shared_cluster.dir / "version").read_text() == shared_cluster.version
 
 
 @pytest.mark.multinode
-def test_a_failed_start_stops_only_the_nodes_it_launched(three_nodes):
-    three_nodes.start()
-    three_nodes.stop(node=3)
-    meta = three_nodes.node_dir(3) / "data" / "meta.properties"
-    meta.write_text(meta.read_text().replace("node.id=3", "node.id=9"))  # node 3 now fails at start
-    with pytest.raises(BrokerError, match="exited during start-up"):
-        three_nodes.start()  # the whole cluster: only node 3 is launched, and it fails
-    assert [s.running for s in three_nodes.status()] == [True, True, False]
+def test_a_failed_start_stops_only_the_nodes_it_launched(shared_trio):
+    shared_trio.start()
+    shared_trio.stop(node=3)
+    meta = shared_trio.node_dir(3) / "data" / "meta.properties"
+    intact = meta.read_text()
+    meta.write_text(intact.replace("node.id=3", "node.id=9"))  # node 3 now fails at start
+    try:
+        with pytest.raises(BrokerError, match="exited during start-up"):
+            shared_trio.start()  # the whole cluster: only node 3 is launched, and it fails
+        assert [s.running for s in shared_trio.status()] == [True, True, False]
+    finally:
+        meta.write_text(intact)  # the trio is shared: leave node 3 able to start
+
+
+# ---- secrets stay out of command lines and world-readable files ----------------------------------
+
+@pytest.mark.parametrize("profile", ["workshop", "sasl"])
+def test_no_command_line_of_a_secured_start_holds_the_password(tmp_path, monkeypatch, profile):
+    import secrets
+    import subprocess
+
+    monkeypatch.setenv("CODEALONG_STATE_DIR", str(tmp_path / "state"))
+    password = f"pw-{secrets.token_hex(8)}"
+    if profile == "sasl":
+        monkeypatch.setenv("CODEALONG_SASL_USERNAME", "learner")
+        monkeypatch.setenv("CODEALONG_SASL_PASSWORD", password)
+        cluster = LocalCluster(port=free_ports(3), sasl=True)
+    else:
+        cluster = LocalCluster(port=free_ports(3), admin=("admin", password))
+    command_lines = []
+
+    class Recording(subprocess.Popen):  # every process a start launches goes through Popen
+        def __init__(self, args, *more, **options):
+            command_lines.append([str(arg) for arg in args])
+            super().__init__(args, *more, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", Recording)
+    try:
+        cluster.start()
+        command_lines.append(psutil.Process(cluster.status()[0].pid).cmdline())  # what /proc shows
+    finally:
+        cluster.stop(timeout=10)
+    assert (cluster.node_dir(1) / "data" / "meta.properties").exists()  # this start formatted the storage
+    assert len(command_lines) >= 3  # the format, the broker, and the broker as /proc shows it
+    assert not [line for line in command_lines if password in " ".join(line)]
+    assert not list(cluster.dir.rglob("*.args"))  # the storage tool's argument file is gone
+
+
+def test_a_readable_properties_file_is_made_private_before_the_password_goes_in(tmp_path):
+    cluster = LocalCluster(port=free_ports(3), admin=("admin", "s3cret"), state_dir=tmp_path)
+    properties = cluster.node_dir(1) / "server.properties"
+    properties.parent.mkdir(parents=True)
+    properties.write_text("# left by an older version\n")
+    properties.chmod(0o644)
+    # Data without meta.properties stops the start at the format, after the properties are written:
+    # no JVM is needed to see how they were written.
+    (cluster.node_dir(1) / "data").mkdir()
+    (cluster.node_dir(1) / "data" / "leftover").write_text("")
+    with pytest.raises(BrokerError, match="half-formatted"):
+        cluster.start()
+    assert "s3cret" in properties.read_text()
+    assert stat.S_IMODE(properties.stat().st_mode) == 0o600

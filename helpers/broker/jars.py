@@ -23,12 +23,8 @@ from importlib import resources
 from pathlib import Path
 
 from ..client.errors import BrokerError
+from ..client.loading import tomllib  # the one tomli fallback
 from .prerequisites import check_maven
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
 
 MAVEN_TIMEOUT_S = 600
 COMPLETE_MARKER = ".complete"
