@@ -3,6 +3,7 @@ consumers), each checked against the real broker."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import pytest
 
@@ -172,19 +173,54 @@ def _share_topic(kafka, unique, records=10, lock_ms=2000):
     return topic, group
 
 
+def _drop_share_group(kafka, topic, group):
+    """Delete the test's topic, its share group and the group's configs (which outlive the group)."""
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
+
+    from helpers.client.topics import admin_for, delete_topic
+
+    delete_topic(kafka, topic)
+    admin = admin_for(kafka)
+    try:
+        admin.delete_consumer_groups([group], request_timeout=10)[group].result(10)
+    except Exception:  # never joined (only its configs exist), or a killed member's session not yet over
+        pass
+    configs = [ConfigEntry(name, "", incremental_operation=AlterConfigOpType.DELETE)
+               for name in ("share.auto.offset.reset", "share.record.lock.duration.ms")]
+    for future in admin.incremental_alter_configs([ConfigResource(ResourceType.GROUP, group,
+                                                                  incremental_configs=configs)]).values():
+        future.result(10)
+
+
+@pytest.fixture
+def share_topic(kafka, unique):
+    """_share_topic(kafka, unique, ...) whose topic, group and group configs go after the test."""
+    made = []
+
+    def make(records=10, lock_ms=2000):
+        made.append(_share_topic(kafka, unique, records, lock_ms))
+        return made[-1]
+    yield make
+    for topic, group in made:
+        _drop_share_group(kafka, topic, group)
+
+
 def test_a_new_share_group_starts_at_the_newest_record_unless_configured(kafka, unique):
     topic, group = f"jobs-{unique}", f"late-{unique}"
     create_topic(kafka, topic)
     send(kafka, topic, [("old", "sent before anyone joined")])
-    with ShareWorker(kafka, group, [topic], lambda m: OK, name="late") as late:
-        assert late.wait_for(1, timeout=6) == []         # the old record is never delivered
-        send(kafka, topic, [("new", "sent after")])
-        [record] = late.wait_for(1, timeout=10)
+    try:
+        with ShareWorker(kafka, group, [topic], lambda m: OK, name="late") as late:
+            assert late.wait_for(1, timeout=6) == []     # the old record is never delivered
+            send(kafka, topic, [("new", "sent after")])
+            [record] = late.wait_for(1, timeout=10)
+    finally:
+        _drop_share_group(kafka, topic, group)
     assert record["key"] == "new"
 
 
-def test_share_verdicts_accept_release_reject(kafka, unique):
-    topic, group = _share_topic(kafka, unique, records=10)
+def test_share_verdicts_accept_release_reject(kafka, share_topic):
+    topic, group = share_topic(records=10)
     failed_once = set()
 
     def flaky(message):
@@ -196,15 +232,16 @@ def test_share_verdicts_accept_release_reject(kafka, unique):
     with ShareWorker(kafka, group, [topic], flaky, name="one") as one:
         Deadline(20).until(lambda: len([o for o in one.outcomes if o.verdict != "release"]) >= 10)
     final = {o.offset: o for o in one.outcomes if o.verdict != "release"}
-    assert sorted(final) == list(range(10))                      # every record settled exactly once
+    settled = sorted(o.offset for o in one.outcomes if o.verdict != "release")   # one per delivery
+    assert settled == list(range(10))                            # every record settled exactly once
     assert final[3].delivery_count == 2 and final[3].verdict == "accept"
     assert final[7].verdict == "reject"
     assert [o.offset for o in one.outcomes if o.verdict == "release"] == [3]
     assert "RuntimeError: try again" in one.errors[0]
 
 
-def test_two_share_members_take_turns_on_one_partition(kafka, unique):
-    topic, group = _share_topic(kafka, unique, records=0)
+def test_two_share_members_take_turns_on_one_partition(kafka, share_topic):
+    topic, group = share_topic(records=0)
     with ShareWorker(kafka, group, [topic], lambda m: OK, name="one") as one, \
             ShareWorker(kafka, group, [topic], lambda m: OK, name="two") as two:
         sent, deadline = 0, Deadline(30)
@@ -221,8 +258,58 @@ def test_two_share_members_take_turns_on_one_partition(kafka, unique):
     assert {o.member for o in outcomes} == {"one", "two"}           # ...two members
 
 
-def test_a_killed_members_records_go_to_another_member(kafka, unique):
-    topic, group = _share_topic(kafka, unique, records=5)
+def test_two_share_members_with_a_slow_handler_handle_each_record_once(kafka, share_topic):
+    topic, group = share_topic(records=0, lock_ms=30000)        # the lock: far above a poll's work
+
+    def slow(message):
+        time.sleep(0.05)                                         # 5 records a poll: 0.25 s, well within 30 s
+        return OK
+
+    with ShareWorker(kafka, group, [topic], slow, name="one", max_records=5) as one, \
+            ShareWorker(kafka, group, [topic], slow, name="two", max_records=5) as two:
+        sent, deadline = 0, Deadline(30)
+        with SyncProducer(endpoints=[kafka]) as producer:
+            while not (one.outcomes and two.outcomes and sent >= 40) and not deadline.expired():
+                producer.produce(topic, str(sent), key=f"job-{sent}")
+                sent += 1
+                time.sleep(0.02)
+        Deadline(30).until(lambda: {o.offset for w in (one, two) for o in list(w.outcomes)} >= set(range(sent)))
+    outcomes = [o for w in (one, two) for o in w.outcomes]       # one outcome per delivery
+    deliveries = Counter(o.offset for o in outcomes)
+    assert sorted(deliveries) == list(range(sent)) and set(deliveries.values()) == {1}   # each record once
+    assert {o.delivery_count for o in outcomes} == {1} and {o.verdict for o in outcomes} == {"accept"}
+    assert {o.member for o in outcomes} == {"one", "two"}
+    assert not [e for w in (one, two) for e in w.errors if "acknowledgement refused" in e]
+
+
+def test_a_share_record_held_past_its_lock_is_delivered_again_and_each_delivery_recorded(kafka, share_topic):
+    topic, group = share_topic(records=3, lock_ms=1000)          # the broker's floor here: 1 s
+    stalled = []
+
+    def stalls_once(message):
+        if not stalled:                                          # the first record: held past its lock
+            stalled.append(message["offset"])
+            time.sleep(1.6)
+        return OK
+
+    def delivered_again():
+        return bool(stalled) and any(o.offset == stalled[0] and o.delivery_count == 2 for o in list(slow.outcomes))
+
+    with ShareWorker(kafka, group, [topic], stalls_once, name="slow") as slow:
+        Deadline(30).until(delivered_again)
+        Deadline(10).until(lambda: any("acknowledgement refused" in e for e in list(slow.errors)))
+    deliveries = Counter(o.offset for o in slow.outcomes)        # one outcome per delivery: nothing overwritten
+    assert deliveries[stalled[0]] == 2
+    assert [(o.delivery_count, o.verdict) for o in slow.outcomes if o.offset == stalled[0]] == [(1, "accept"),
+                                                                                            (2, "accept")]
+    assert sorted(deliveries) == [0, 1, 2]                       # nothing lost: at least once
+    refused = [e for e in slow.errors if "acknowledgement refused" in e]
+    assert f"@{stalled[0]}" in refused[0] or f",{stalled[0]}" in refused[0]
+    assert "record state is invalid" in refused[0].lower()      # the broker refused the late verdict
+
+
+def test_a_killed_members_records_go_to_another_member(kafka, share_topic):
+    topic, group = share_topic(records=5)
     held = kill_a_member_holding_records(kafka, group, topic)
     assert held == [0, 1, 2, 3, 4]
     with ShareWorker(kafka, group, [topic], lambda m: OK, name="survivor") as survivor:
@@ -231,14 +318,14 @@ def test_a_killed_members_records_go_to_another_member(kafka, unique):
     assert {r["delivery_count"] for r in records} == {2}          # each was delivered once before
 
 
-def test_a_share_member_whose_thread_dies_says_so_at_once(kafka, unique, monkeypatch):
+def test_a_share_member_whose_thread_dies_says_so_at_once(kafka, unique, share_topic, monkeypatch):
     import confluent_kafka
 
     class FailingShareConsumer(confluent_kafka.ShareConsumer):
         def poll(self, *args, **kwargs):
             raise RuntimeError("the client broke")
 
-    topic, group = _share_topic(kafka, unique, records=1)
+    topic, group = share_topic(records=1)
     monkeypatch.setattr(confluent_kafka, "ShareConsumer", FailingShareConsumer)
     worker = ShareWorker(kafka, group, [topic], lambda m: OK, name=f"doomed-{unique}").start()
     try:
@@ -251,8 +338,8 @@ def test_a_share_member_whose_thread_dies_says_so_at_once(kafka, unique, monkeyp
         worker.stop()
 
 
-def test_starting_a_share_member_again_replaces_the_running_one(kafka, unique):
-    topic, group = _share_topic(kafka, unique, records=3)
+def test_starting_a_share_member_again_replaces_the_running_one(kafka, share_topic):
+    topic, group = share_topic(records=3)
     first = ShareWorker(kafka, group, [topic], lambda m: OK, name="printer").start()
     again = ShareWorker(kafka, group, [topic], lambda m: OK, name="printer")   # the same cell, run again
     try:

@@ -9,11 +9,21 @@ RECORD is acknowledged on its own. Our handler contract, mapped onto confluent-k
     with ShareWorker(BOOTSTRAP_SERVERS, "jobs", ["jobs"], handle_job, name="one") as one:
         one.wait_for(5, timeout=15)
 
+Delivery is AT LEAST ONCE: a record can reach a handler more than once. It comes back when
+it is released, when the member's share session ends before its acknowledgement arrived (it
+closed or its connection dropped), and when its acquisition lock (`share.record.lock.duration.ms`,
+a group config, 30 s by default) expires while the member still works on it: the broker then
+gives it to a member again and refuses the late acknowledgement (INVALID_RECORD_STATE, kept in
+`errors`). Handlers must be idempotent; `delivery_count` says which delivery this is, and
+`outcomes` keeps one entry per delivery. A member acquires up to `max_records` records per poll
+(the client's `max.poll.records`) and acknowledges them after the last one: keep a poll's work
+well within the lock.
+
 The broker, not the client, bounds redelivery: after `share.delivery.count.limit` (5 by
-default) deliveries a record is archived even if it is always released. A member that dies
-without acknowledging loses its records' locks after `share.record.lock.duration.ms`; they
-then go to another member. A NEW share group starts at the newest record unless the group's
-config says `share.auto.offset.reset=earliest` (set it before the first member joins).
+default) deliveries a record is archived even if it is always released. A NEW share group
+starts at the newest record unless the group's config says `share.auto.offset.reset=earliest`
+(set it before the first member joins). Group configs live on the broker: they outlast the
+group's topics, its members and even the group's deletion, so set every one a demo relies on.
 """
 from __future__ import annotations
 
@@ -85,8 +95,9 @@ def share_groups_problem(where) -> str | None:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One delivery of one record to one member, and the member's verdict on it. (If the record's
-    lock expired while the handler worked, the broker ignores the verdict and redelivers it.)"""
+    """One delivery of one record to one member, and the member's verdict on it: a record
+    delivered twice has two outcomes (delivery_count 1 and 2). If the record's lock expired
+    while the handler worked, the broker refused the verdict and delivered the record again."""
     member: str
     partition: int
     offset: int
@@ -109,12 +120,17 @@ class ShareWorker:
 
     running: ClassVar[dict[tuple[str, str], "ShareWorker"]] = MEMBERS.running
 
-    def __init__(self, where, group: str, topics: list[str], handler, *, name: str = "member", keep: int = 1000):
+    def __init__(self, where, group: str, topics: list[str], handler, *, name: str = "member", keep: int = 1000,
+                 max_records: int | None = None):
+        """`max_records`: at most this many records per poll (the client's max.poll.records, 500
+        by default; the broker may round up to whole record batches). A poll's records are all
+        acquired at once, so their handling must end within the group's lock."""
         problem = client_supports_share_groups()
         if problem:
             raise ShareGroupsUnavailable(problem, "Upgrade confluent-kafka, then restart the kernel.")
         self.settings = {**as_connection(where).client_settings(), "group.id": scoped(group),
-                         "share.acknowledgement.mode": "explicit"}
+                         "share.acknowledgement.mode": "explicit",
+                         **({"max.poll.records": str(max_records)} if max_records else {})}
         self.topics = [scoped(t) for t in topics]
         self.handler, self.name = handler, name
         self.outcomes: deque[Outcome] = deque(maxlen=keep)
@@ -191,6 +207,16 @@ class ShareWorker:
             return "release"
         return "accept" if result == OK else "reject" if result == REJECT else "release"
 
+    def _acknowledged(self, offsets, error) -> None:
+        """The broker's answer to a commit of acknowledgements (called on this member's thread).
+        A refusal means the records were no longer this member's (their locks had expired):
+        they were, or will be, delivered again, and the handler's work on them was done twice."""
+        if error is not None:
+            where = ", ".join(f"{tp.topic}[{tp.partition}]@{','.join(map(str, sorted(done)))}"
+                              for tp, done in offsets.items())
+            reason = error.args[0].str() if error.args and hasattr(error.args[0], "str") else str(error)
+            self.errors.append(f"acknowledgement refused for {where}: {reason}")
+
     def _run(self) -> None:
         try:
             self._consume()
@@ -212,6 +238,7 @@ class ShareWorker:
                      "release": confluent_kafka.AcknowledgeType.RELEASE,
                      "reject": confluent_kafka.AcknowledgeType.REJECT}
         consumer = confluent_kafka.ShareConsumer({**self.settings, "logger": CLIENT_LOG})
+        consumer.set_acknowledgement_commit_callback(self._acknowledged)
         try:
             consumer.subscribe(self.topics)
             while not self._stop.is_set():

@@ -145,7 +145,8 @@ def plot_log(snapshots, title: str) -> Figure:
 
 def plot_groups_side_by_side(group_owners: dict[int, str], share_outcomes) -> Figure:
     """Left: a consumer group, where each partition has ONE owner. Right: a share group, where
-    the records of one partition go to several members, record by record."""
+    the records of one partition go to several members, record by record: one dot per delivery
+    (ShareWorker.outcomes), so a record delivered twice has two dots, at delivery 1 and 2."""
     figure = Figure(figsize=(8, 2.8), layout="constrained")
     left, right = figure.subplots(1, 2, width_ratios=[1, 2])
     members = sorted(set(group_owners.values()) | {o.member for o in share_outcomes})
@@ -159,7 +160,7 @@ def plot_groups_side_by_side(group_owners: dict[int, str], share_outcomes) -> Fi
         right.scatter(outcome.offset, outcome.delivery_count, color=colour[outcome.member], marker=marker)
     for member in sorted({o.member for o in share_outcomes}):
         right.scatter([], [], color=colour[member], label=member)
-    right.set(xlabel="offset in partition 0", ylabel="delivery", title="share group: records (x released, s rejected)")
+    right.set(xlabel="offset in partition 0", ylabel="delivery", title="share group: deliveries (x released, s rejected)")
     right.set_yticks(sorted({o.delivery_count for o in share_outcomes}) or [1])
     right.legend(fontsize=8)
     return figure
