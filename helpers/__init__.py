@@ -8,7 +8,7 @@ The package has four layers, one folder each:
 - ``helpers.broker``: the embedded Kafka broker (``ensure_broker()``): Java, jars, the process
 - ``helpers.course``: what the notebooks use: the setup cell, exercises, widgets, plots, the
   chapters' demonstrations, Kafka's own tools, the learner edition and ``codealong run``
-- ``helpers.workshop``: a room on one cluster: users and ACLs, join sheets, progress, the board
+- ``helpers.workshop``: a room on one cluster: users and ACLs, join sheets, the progress board
 
 The library's public names are importable from ``helpers`` itself (see ``__all__``).
 """

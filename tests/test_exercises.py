@@ -264,7 +264,7 @@ def test_read_messages_reads_to_the_end_past_a_transaction_marker_and_from_given
 
 # ---- a check never raises, whatever the learner's code throws -----------------------------------
 def test_a_check_catches_anything_the_learners_code_raises_and_still_reports_it(monkeypatch):
-    from helpers.workshop import progress
+    from helpers.course import progress
 
     reported = []
     monkeypatch.setattr(progress, "report_check", lambda check, passed: reported.append((check, passed)))

@@ -12,7 +12,7 @@ from confluent_kafka.admin import AclOperation, ResourcePatternType, ResourceTyp
 from helpers import ConsumerConfig, ProducerConfig, credentials, parse_config, scoped
 from helpers.client.config import Connection, SecurityConfig, as_connection, security_for
 from helpers.client.names import InvalidLearnerName, check_learner
-from helpers.workshop.progress import ProgressEvent
+from helpers.course.progress import ProgressEvent
 from helpers.workshop.access import acl_bindings
 from helpers.workshop.board import ProgressBoard
 from helpers.workshop.room import JoinSheet, Room, RoomError, learner_names
@@ -178,7 +178,7 @@ def test_a_progress_event_never_fails_or_slows_the_learners_cell(monkeypatch):
     """Nothing answers at the bootstrap address: the check's event is queued and dropped later."""
     import time
 
-    from helpers.workshop import progress
+    from helpers.course import progress
 
     monkeypatch.setenv("CODEALONG_LEARNER", "ana")
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9")
@@ -194,7 +194,7 @@ def test_a_progress_event_never_fails_or_slows_the_learners_cell(monkeypatch):
 
 
 def test_alone_no_progress_event_is_made(monkeypatch):
-    from helpers.workshop import progress
+    from helpers.course import progress
 
     monkeypatch.delenv("CODEALONG_LEARNER", raising=False)
     monkeypatch.setattr(progress, "_publisher", progress._Publisher())

@@ -112,3 +112,29 @@ def test_the_lock_file_pins_the_kafka_version_in_dotenv():
     assert tools.get(("org.apache.kafka", "kafka-tools")) == version, f"the tools' jars are not {version}'s: {regenerate}"
     assert ("org.apache.logging.log4j", "log4j-slf4j-impl") in broker  # else the broker logs nothing
     assert all(len(j.sha256) == 64 for j in locked["broker"] + locked["tools"])
+
+
+def test_the_layers_import_only_downwards():
+    """helpers/ is client <- broker <- course <- workshop (and cli on top): a module imports only
+    from its own layer and those before it, so the client library stands on its own."""
+    import ast
+
+    order = ["client", "broker", "course", "workshop", "cli"]
+    root = Path(__file__).resolve().parent.parent / "helpers"
+    wrong = []
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root).parts
+        if len(parts) == 1:
+            continue  # helpers/__init__.py and settings.py: the package's front and its settings
+        layer = order.index(parts[0])
+        package = ["helpers", *parts[:-1]]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    target = package[:len(package) - node.level + 1] + (node.module.split(".") if node.module else [])
+                else:
+                    target = (node.module or "").split(".")
+                if target[:1] == ["helpers"] and len(target) > 1 and target[1] in order:
+                    if order.index(target[1]) > layer:
+                        wrong.append(f"{path.relative_to(root)} imports {'.'.join(target)}")
+    assert not wrong, wrong

@@ -16,7 +16,7 @@ from ..client.deadline import Deadline
 from ..client.errors import CodealongError
 from ..course.kafka_tools import kafka
 from ..client.names import SHARED_PREFIX, check_learner
-from .progress import PROGRESS_TOPIC
+from ..course.progress import PROGRESS_TOPIC
 from ..client.topics import admin_for, create_topic
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from ..client.deadline import Deadline
 from ..client.errors import BrokerUnreachable
 from ..client.topic_state import TopicReader, UnknownTopic
 from ..course.catalogue import checks_per_chapter
-from .progress import PROGRESS_TOPIC, ProgressEvent
+from ..course.progress import PROGRESS_TOPIC, ProgressEvent
 
 log = logging.getLogger(__name__)
 

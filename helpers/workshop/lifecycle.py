@@ -11,7 +11,7 @@ from .. import settings
 from ..broker import probe_metadata
 from ..client.config import Connection, SecurityConfig
 from ..client.deadline import Deadline
-from .progress import PROGRESS_TOPIC
+from ..course.progress import PROGRESS_TOPIC
 from ..client.topics import admin_for, create_topic, delete_topic
 from .access import Quotas, WorkshopError, add_learner, create_progress_topic, reset_learner, set_quotas, ResetReport
 from .board import ProgressBoard, read_progress

@@ -19,7 +19,7 @@ from ...client.errors import CodealongError
 from ...client.names import scoped
 from ...client.topic_state import partition_offsets, read_messages
 from ...client.topics import admin_for
-from ...workshop import progress
+from .. import progress
 
 class _Missing:
     def __repr__(self) -> str:

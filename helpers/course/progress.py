@@ -18,7 +18,7 @@ from confluent_kafka import Producer
 
 from ..client.config import Connection, env_bootstrap
 from ..client.names import current_learner
-from ..course.catalogue import chapter_of
+from .catalogue import chapter_of
 
 log = logging.getLogger(__name__)
 
