@@ -9,16 +9,26 @@ BIN    := $(VENV)/bin
 run: $(VENV)/.installed
 	$(BIN)/codealong run
 
-# The side suite (the workshop cluster, the offline install, the unsolved learner edition and the
-# Python-only machine: own ports and folders) runs beside the main one to keep CI short;
-# prefetch first, so the two never download the same jars at once. Its log is shown at the end.
+# Three suites run side by side to keep CI short (each prints its ten slowest tests):
+# - side: the workshop cluster, the offline install, the unsolved learner edition and the
+#   Python-only machine (own ports and folders);
+# - notebooks: nbval over every chapter, and the tests that run chapters with `codealong run`
+#   (they share the default broker's fixed topic names, so they run one after the other);
+# - main: every other test (unique topic and group names on the default broker).
+# The default broker is started first so that the suites share it (none of them stops it), and
+# prefetch runs first so that no two suites download the same jars at once.
+SIDE_TESTS     := tests/test_workshop.py tests/test_offline.py tests/test_learner_edition.py tests/test_python_only.py
+NOTEBOOK_TESTS := notebooks tests/test_notebooks.py
 test: $(VENV)/.installed chromium
 	$(BIN)/codealong prefetch
-	@$(BIN)/pytest tests/test_workshop.py tests/test_offline.py tests/test_learner_edition.py tests/test_python_only.py > .workshop-tests.log 2>&1 & workshop=$$!; \
-	$(BIN)/pytest --ignore=tests/test_workshop.py --ignore=tests/test_offline.py --ignore=tests/test_learner_edition.py --ignore=tests/test_python_only.py; main=$$?; \
-	wait $$workshop; side=$$?; \
-	echo "==== side suite: workshop, offline install, learner edition, Python only (ran in parallel) ===="; grep -v '^%' .workshop-tests.log | tail -n 40; \
-	[ $$main -eq 0 ] && [ $$side -eq 0 ]
+	$(BIN)/codealong broker start
+	@$(BIN)/pytest --durations=10 $(SIDE_TESTS) > .side-tests.log 2>&1 & side=$$!; \
+	$(BIN)/pytest --durations=10 $(NOTEBOOK_TESTS) > .notebook-tests.log 2>&1 & notebooks=$$!; \
+	$(BIN)/pytest --durations=10 tests $(addprefix --ignore=,$(SIDE_TESTS) tests/test_notebooks.py); main=$$?; \
+	wait $$notebooks; nb=$$?; wait $$side; side=$$?; \
+	echo "==== notebooks suite: nbval over every chapter, codealong run (ran in parallel) ===="; grep -v '^%' .notebook-tests.log | tail -n 40; \
+	echo "==== side suite: workshop, offline install, learner edition, Python only (ran in parallel) ===="; grep -v '^%' .side-tests.log | tail -n 40; \
+	[ $$main -eq 0 ] && [ $$nb -eq 0 ] && [ $$side -eq 0 ]
 
 # The browser test drives Debian's Chromium. Installed here when missing and allowed (root with
 # apt-get, as in CI); elsewhere that one test is skipped and says how to install it.
