@@ -95,3 +95,14 @@ def test_one_set_of_retriable_codes():
 
     assert topics.RETRIABLE is diagnosis.RETRIABLE
     assert {"UNKNOWN_TOPIC_OR_PART", "LEADER_NOT_AVAILABLE", "_TIMED_OUT"} <= diagnosis.RETRIABLE
+
+
+def test_a_topic_error_keeps_the_clients_error():
+    from confluent_kafka import KafkaError
+
+    from helpers.client.topics import _topic_error
+
+    refused = KafkaError(KafkaError.INVALID_PARTITIONS, "Number of partitions must be larger than 0.")
+    err = _topic_error(refused, "create topic 'x'")
+    assert err.code == "INVALID_PARTITIONS" and err.kafka_error is refused
+    assert err.kafka_error.code() == KafkaError.INVALID_PARTITIONS and not err.kafka_error.retriable()

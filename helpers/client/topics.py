@@ -19,11 +19,13 @@ __all__ = ["TopicError", "InvalidTopicName", "admin_for", "check_topic_name", "t
 
 
 class TopicError(CodealongError):
-    """The cluster refused or did not finish a topic operation. ``code`` is Kafka's error name."""
+    """The cluster refused or did not finish a topic operation. ``code`` is Kafka's error name;
+    ``kafka_error`` the client's own error (its code(), name(), retriable()), when it gave one."""
 
-    def __init__(self, cause: str, fix: str, code: str | None = None):
+    def __init__(self, cause: str, fix: str, code: str | None = None, kafka_error: KafkaError | None = None):
         super().__init__(cause, fix)
         self.code = code
+        self.kafka_error = kafka_error
 
 
 _ADMIN_FIXES = {
@@ -41,7 +43,7 @@ _ADMIN_FIXES = {
 def _topic_error(err: KafkaError, doing: str, extra: str = "") -> TopicError:
     return TopicError(f"Kafka refused to {doing}: {err.name()} ({err.str()}){extra}.",
                       _ADMIN_FIXES.get(err.name(), "See the broker's log (`codealong broker logs`)."),
-                      code=err.name())
+                      code=err.name(), kafka_error=err)
 
 
 def admin_for(where) -> AdminClient:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ...client.consumer import OK
 from ...client.names import scoped
 from ...client.topics import admin_for
-from .framework import (MISSING, CheckResult, _answer_is, _checked, _done, _messages, _not_yet, _partitions,
-                        _text)
+from .framework import (MISSING, CheckResult, _answer_is, _checked, _done, _message, _messages, _not_yet,
+                        _partitions, _text)
 
 
 # ---- chapter 10 ------------------------------------------------------------------------------
@@ -118,11 +118,10 @@ def number_jobs_handler(handler) -> CheckResult:
 
     if handler is MISSING or not callable(handler):
         return _not_yet("13.2", "print_job is not a function yet.", "def print_job(message): ...")
-    base = {"topic": "t", "partition": 0, "offset": 0, "key": "job", "headers": [], "ts": 0, "ts_type": "create"}
     verdicts = {}
     for value in ("42", "forty-two"):
         try:
-            verdicts[value] = handler({**base, "value": value})
+            verdicts[value] = handler(_message(key="job", value=value))
         except Exception as err:
             verdicts[value] = f"raised {type(err).__name__}"
     if verdicts["42"] != OK:

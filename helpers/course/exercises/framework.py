@@ -108,3 +108,9 @@ def _committed(where, group: str, topic: str, offsets: dict) -> dict[int, int]:
     request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in offsets])
     answer = admin.list_consumer_group_offsets([request], request_timeout=10)[group].result(10)
     return {tp.partition: tp.offset for tp in answer.topic_partitions if tp.offset >= 0}
+
+
+def _message(**fields) -> dict:
+    """A message as a handler receives it, for checks that call a learner's handler directly."""
+    return {"topic": "t", "partition": 0, "offset": 0, "key": None, "value": None, "headers": [], "ts": 0,
+            "ts_type": "create", **fields}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ...client.consumer import OK
 from ...client.names import scoped
 from ...client.topics import admin_for
-from .framework import (MISSING, CheckResult, _answer_is, _checked, _committed, _done, _messages, _not_yet,
-                        _partitions, _text)
+from .framework import (MISSING, CheckResult, _answer_is, _checked, _committed, _done, _message, _messages,
+                        _not_yet, _partitions, _text)
 
 
 # ---- chapter 1 -------------------------------------------------------------------------------
@@ -92,11 +92,10 @@ def keyed_only_handler(handler) -> CheckResult:
     """The handler confirms a message with a key and refuses one without."""
     if handler is MISSING or not callable(handler):
         return _not_yet("4.1", "keyed_only is not a function yet.", "def keyed_only(message): ...")
-    base = {"topic": "t", "partition": 0, "offset": 0, "value": "v", "headers": [], "ts": 0, "ts_type": "create"}
-    if handler({**base, "key": "Metamorphosis"}) != OK:
+    if handler(_message(key="Metamorphosis", value="v")) != OK:
         return _not_yet("4.1", "A message with a key was not confirmed.", "return OK for it.")
     try:
-        refused = handler({**base, "key": None}) != OK
+        refused = handler(_message(value="v")) != OK
     except Exception:
         refused = True
     if not refused:
