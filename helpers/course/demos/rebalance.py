@@ -92,7 +92,7 @@ def _gaps(spans: list[tuple[float, float]], begin: float, end: float) -> float:
 
 def _measure(timeline: Timeline, leaves: dict[str, float], end: float) -> None:
     for member, spans in timeline.owned.items():
-        timeline.revoked[member] = sum(1 for _, _, until in spans if until < leaves[member] - 0.05)
+        timeline.revoked[member] = sum(1 for _, _, until in spans if until < leaves[member])
         paused = 0.0
         for partition in {p for p, _, _ in spans}:
             mine = sorted((lo, hi) for p, lo, hi in spans if p == partition)
@@ -137,11 +137,13 @@ def rebalance_timeline(where, topic: str, protocol: str = "classic", timeout: fl
             every_partition_once = owned == [(topic, p) for p in range(partitions)]
             timeline.step(at - start, mark, allowed, time.time() - at if every_partition_once else None)
     finally:
+        first_leaves = time.time()  # taken before stopping: what a member gives up when it leaves is not counted
         first.stop()
         second.stop()
     end = time.time()
     for name, worker in (("first", first), ("second", second)):
         timeline.owned[name] = _intervals(worker, start, end)
-    leaves = {"first": end - start, "second": timeline.marks[-1][0] if len(timeline.marks) == 2 else end - start}
+    leaves = {"first": first_leaves - start,
+              "second": timeline.marks[-1][0] if len(timeline.marks) == 2 else first_leaves - start}
     _measure(timeline, leaves, end - start)
     return timeline
