@@ -138,3 +138,11 @@ def test_the_layers_import_only_downwards():
                     if order.index(target[1]) > layer:
                         wrong.append(f"{path.relative_to(root)} imports {'.'.join(target)}")
     assert not wrong, wrong
+
+
+def test_every_public_name_is_importable_from_helpers():
+    """The package's front keeps working whatever moves inside it."""
+    import helpers
+
+    missing = [name for name in helpers.__all__ if not hasattr(helpers, name)]
+    assert not missing and len(helpers.__all__) == len(set(helpers.__all__))
