@@ -12,7 +12,9 @@ from contextlib import contextmanager
 from importlib.metadata import version
 
 from ..broker import ensure_broker
+from ..broker.readiness import probe_metadata
 from ..client.config import env_bootstrap
+from ..client.configs import credentials
 from ..client.errors import CLIENT_LOG, CodealongError
 from ..client.names import current_learner, scoped
 from ..client.names import use_learner as _use_learner
@@ -60,9 +62,10 @@ def _version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".")[:2] if part.isdigit())
 
 
-def check_environment() -> str:
+def check_environment(bootstrap_servers: str | None = None) -> str:
     """Check Python and the client library, set up logging, and return the bootstrap servers
-    of a broker that answers (KAFKA_BOOTSTRAP_SERVERS, else the embedded broker, started if needed)."""
+    of a broker that answers: `bootstrap_servers` if given (a notebook's parameter), else
+    KAFKA_BOOTSTRAP_SERVERS, else the embedded broker (started if needed)."""
     if sys.version_info < MIN_PYTHON:
         raise CodealongError(f"This is Python {sys.version.split()[0]}; the codealong needs 3.10 or newer.",
                              "Install a newer Python and recreate .venv (`make run`).")
@@ -71,8 +74,12 @@ def check_environment() -> str:
                              "Run `.venv/bin/pip install -U confluent-kafka`.")
     setup_logging()
     _register_magics()
-    bootstrap = ensure_broker(progress=True)
-    where = "KAFKA_BOOTSTRAP_SERVERS" if env_bootstrap() else "the embedded broker"
+    if bootstrap_servers and bootstrap_servers != env_bootstrap():
+        probe_metadata(bootstrap_servers, timeout=5, **credentials(bootstrap_servers))
+        bootstrap, where = bootstrap_servers, "the BOOTSTRAP_SERVERS parameter"
+    else:
+        bootstrap = ensure_broker(progress=True)
+        where = "KAFKA_BOOTSTRAP_SERVERS" if env_bootstrap() else "the embedded broker"
     print(f"Environment OK: Python 3.10+, confluent-kafka 2.13+; Kafka answers at {bootstrap} ({where}).")
     return bootstrap
 

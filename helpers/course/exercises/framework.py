@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import functools
 import sys
+import time
 from dataclasses import dataclass
 from typing import Callable
 
 from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 
+from ...client.deadline import Deadline
 from ...client.errors import CodealongError
 from ...client.names import scoped
 from ...client.topic_state import partition_offsets, read_messages
-from ...client.topics import admin_for
+from ...client.topics import admin_for, delete_topic, recreate_topic
 from .. import progress
 
 class _Missing:
@@ -65,6 +67,98 @@ def _answer_is(exercise: str, name: str, answer, actual, truth: str, missing_hin
     if answer != actual:
         return _not_yet(exercise, f"{name} is {answer!r}; {truth}.", wrong_hint)
     return _done(exercise, done)
+
+
+# ---- an exercise's clean slate ----------------------------------------------------------------
+class ExerciseNotStarted(CodealongError):
+    """A check ran before its exercise's first cell (`chapter.exercise(...)`)."""
+
+
+@dataclass(frozen=True)
+class Slate:
+    """What an exercise made clean when it began, and where the broker stood then: a check
+    looks only at what was written after it (never at what an earlier run left behind)."""
+    exercise: str
+    where: str
+    fresh_topics: tuple[str, ...]            # recreated empty, under the learner's prefix
+    marks: dict[str, dict[int, int]]         # watched topic -> partition -> its end when the exercise began
+    began_ms: int                            # wall clock, for checks that compare timestamps
+
+    def since(self, topic: str) -> dict[int, int]:
+        """Partition -> the first offset written after the exercise began (0 for a fresh topic)."""
+        return self.marks.get(scoped(topic), {})
+
+
+_SLATES: dict[str, Slate] = {}
+
+
+def begin(exercise: str, where, *, fresh_topics=(), partitions: int = 1, config: dict | None = None,
+          absent_topics=(), watch_topics=(), forget_groups=(), quiet: bool = False) -> Slate:
+    """Start exercise `exercise` from a slate it makes clean itself, under the learner's prefix:
+    `fresh_topics` are recreated empty (`partitions`, `config`), `absent_topics` deleted,
+    `forget_groups` lose their committed offsets, and the ends of `watch_topics` are noted so
+    the check reads only what is written after this call. Running it again starts over."""
+    fresh = tuple(scoped(t) for t in fresh_topics)
+    for topic in fresh:
+        recreate_topic(where, topic, partitions=partitions, config=config)
+    for topic in absent_topics:
+        delete_topic(where, topic)
+    for group in forget_groups:
+        _forget_group(where, scoped(group))
+    marks = {topic: {p: 0 for p in range(partitions)} for topic in fresh}
+    for topic in watch_topics:
+        offsets = _partitions(where, topic) or {}
+        marks[scoped(topic)] = {p: high for p, (low, high) in offsets.items()}
+    slate = Slate(exercise, where, fresh, marks, int(time.time() * 1000))
+    _SLATES[exercise] = slate
+    if not quiet:
+        made = [f"{t!r} is new and empty" for t in fresh] + [f"{scoped(t)!r} is gone" for t in absent_topics]
+        made += [f"group {scoped(g)!r} has no committed offsets" for g in forget_groups]
+        made += [f"only what is written to {scoped(t)!r} from now on counts" for t in watch_topics]
+        print(f"Exercise {exercise} begins" + (": " + "; ".join(made) if made else "") + ".")
+    return slate
+
+
+def started(exercise: str) -> Slate:
+    """The slate of an exercise that began in this kernel; ExerciseNotStarted (a "not yet") otherwise."""
+    try:
+        return _SLATES[exercise]
+    except KeyError:
+        raise ExerciseNotStarted(f"Exercise {exercise} has not begun in this kernel.",
+                                 f"Run the exercise's first cell (chapter.exercise(\"{exercise}\", ...)), "
+                                 "then your code, then the check.") from None
+
+
+def _forget_group(where, group: str, timeout: float = 15) -> None:
+    """Delete a consumer group (its committed offsets); a group that does not exist is fine."""
+    from confluent_kafka import KafkaError, KafkaException
+
+    deadline = Deadline(timeout)
+    admin = admin_for(where)
+    listed = admin.list_consumer_groups(request_timeout=deadline.remaining(0.5)).result(deadline.remaining(0.5))
+    if group not in {g.group_id for g in listed.valid}:
+        return
+    while True:
+        try:
+            admin.delete_consumer_groups([group], request_timeout=deadline.remaining(0.5))[group].result(
+                deadline.remaining(0.5))
+            return
+        except KafkaException as err:
+            code = err.args[0].code()
+            if code == KafkaError.NON_EMPTY_GROUP:
+                raise CodealongError(f"Group {group!r} still has running members, so its offsets cannot be reset.",
+                                     "Stop (or close) the consumers of that group, then run this cell again.") from None
+            if code == KafkaError.GROUP_ID_NOT_FOUND:
+                return
+            if code not in (KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+                            KafkaError.COORDINATOR_NOT_AVAILABLE) or deadline.expired():
+                raise
+            deadline.wait(0.2)
+
+
+def _messages_since(slate: Slate, topic: str) -> list[dict]:
+    """The messages written to `topic` after the exercise began (by offset, per partition)."""
+    return _messages(slate.where, topic, start=slate.since(topic) or None)
 
 
 #: Every check defined below, in order (tests keep it equal to catalogue.EXERCISE_IDS).
