@@ -46,6 +46,12 @@ class Chapter:
 
         begin(exercise_id, self.bootstrap_servers, **slate)
 
+    def predict(self, exercise_id: str, **values) -> None:
+        """Write a prediction down before the cell that shows the truth (a "predict, then run" exercise)."""
+        from .exercises.framework import predict
+
+        predict(exercise_id, **values)
+
     def done(self) -> None:
         """The chapter's last cell: in a workshop, the board learns the chapter is finished."""
         progress.chapter_done(self.number)

@@ -109,6 +109,8 @@ def begin(exercise: str, where, *, fresh_topics=(), partitions: int = 1, config:
     for topic in watch_topics:
         offsets = _partitions(where, topic) or {}
         marks[scoped(topic)] = {p: high for p, (low, high) in offsets.items()}
+    _PREDICTIONS.pop(exercise, None)
+    _REVEALED.pop(exercise, None)
     slate = Slate(exercise, where, fresh, marks, int(time.time() * 1000))
     _SLATES[exercise] = slate
     if not quiet:
@@ -117,6 +119,37 @@ def begin(exercise: str, where, *, fresh_topics=(), partitions: int = 1, config:
         made += [f"only what is written to {scoped(t)!r} from now on counts" for t in watch_topics]
         print(f"Exercise {exercise} begins" + (": " + "; ".join(made) if made else "") + ".")
     return slate
+
+
+# ---- predict, then run ------------------------------------------------------------------------
+_PREDICTIONS: dict[str, tuple[dict, float]] = {}   # exercise -> (the learner's values, when written)
+_REVEALED: dict[str, float] = {}                   # exercise -> when the cell showing the truth first ran
+
+
+def predict(exercise: str, **values) -> None:
+    """Write a prediction down (e.g. predict("1.3", partition=2)) before the cell that shows the truth."""
+    _PREDICTIONS[exercise] = (values, time.monotonic())
+    print(f"Prediction for exercise {exercise} noted: "
+          + ", ".join(f"{name} = {value!r}" for name, value in values.items()) + ".")
+
+
+def reveal(exercise: str) -> None:
+    """Called by the cell that shows the truth, before it shows it: a prediction written after
+    this does not count (until the exercise begins again)."""
+    _REVEALED.setdefault(exercise, time.monotonic())
+
+
+def prediction(exercise: str) -> dict:
+    """The values predicted for `exercise` before its truth was shown; an ExerciseNotStarted
+    (a "not yet" naming the fix) when there is none, or when it was written after the reveal."""
+    if exercise not in _PREDICTIONS:
+        raise ExerciseNotStarted(f"No prediction for exercise {exercise} yet.",
+                                 f"Write it down with predict(\"{exercise}\", ...) before running the cell that shows it.")
+    values, when = _PREDICTIONS[exercise]
+    if exercise in _REVEALED and when > _REVEALED[exercise]:
+        raise ExerciseNotStarted(f"The prediction for {exercise} was written after the answer was shown.",
+                                 "Run the exercise's first cell again, predict, and only then run the cell that shows it.")
+    return values
 
 
 def started(exercise: str) -> Slate:
@@ -173,6 +206,8 @@ def _checked(exercise: str, hint: str):
         def run(*args, **kwargs) -> CheckResult:
             try:
                 result = check(*args, **kwargs)
+            except ExerciseNotStarted as err:  # a step of the exercise is missing: say which
+                result = _not_yet(exercise, err.cause, err.fix)
             except Exception as err:  # whatever the learner's code raises (not KeyboardInterrupt: a stop)
                 cause = err.cause if isinstance(err, CodealongError) else f"{type(err).__name__}: {err}"
                 result = _not_yet(exercise, f"The check could not finish: {cause}", hint)
