@@ -10,14 +10,15 @@ run: $(VENV)/.installed
 	$(BIN)/codealong run
 
 # Three suites run side by side to keep CI short (each prints its ten slowest tests):
-# - side: the workshop cluster, the offline install, the unsolved learner edition and the
-#   Python-only machine (own ports and folders);
+# - side: the workshop cluster, the offline install and the Python-only machine
+#   (own ports and folders);
 # - notebooks: nbval over every chapter, and the tests that run chapters with `codealong run`
-#   (they share the default broker's fixed topic names, so they run one after the other);
+#   (among them the solved run, then the untouched learner edition on the same broker; they
+#   share the default broker's fixed topic names, so they run one after the other);
 # - main: every other test (unique topic and group names on the default broker).
 # The default broker is started first so that the suites share it (none of them stops it), and
 # prefetch runs first so that no two suites download the same jars at once.
-SIDE_TESTS     := tests/test_workshop.py tests/test_offline.py tests/test_learner_edition.py tests/test_python_only.py
+SIDE_TESTS     := tests/test_workshop.py tests/test_offline.py tests/test_python_only.py
 NOTEBOOK_TESTS := notebooks tests/test_notebooks.py
 test: $(VENV)/.installed chromium
 	$(BIN)/codealong prefetch
@@ -27,7 +28,7 @@ test: $(VENV)/.installed chromium
 	$(BIN)/pytest --durations=10 tests $(addprefix --ignore=,$(SIDE_TESTS) tests/test_notebooks.py); main=$$?; \
 	wait $$notebooks; nb=$$?; wait $$side; side=$$?; \
 	echo "==== notebooks suite: nbval over every chapter, codealong run (ran in parallel) ===="; grep -v '^%' .notebook-tests.log | tail -n 40; \
-	echo "==== side suite: workshop, offline install, learner edition, Python only (ran in parallel) ===="; grep -v '^%' .side-tests.log | tail -n 40; \
+	echo "==== side suite: workshop, offline install, Python only (ran in parallel) ===="; grep -v '^%' .side-tests.log | tail -n 40; \
 	[ $$main -eq 0 ] && [ $$nb -eq 0 ] && [ $$side -eq 0 ]
 
 # The browser test drives Debian's Chromium. Installed here when missing and allowed (root with

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -146,6 +147,26 @@ def test_the_learner_edition_holds_no_answers():
     solved_checks = [c for p in PATHS for c in code_cells(p) if CHECK_TAG in c.metadata.get("tags", [])]
     assert len(solved_checks) >= 2 * len(PATHS)
     assert all("✓ Exercise" in json.dumps(c.outputs, ensure_ascii=False) for c in solved_checks)  # the solved edition passes them
+
+
+def test_after_the_solved_run_the_untouched_learner_edition_passes_no_check(kafka, tmp_path):
+    """As a newcomer meets it: `make run` (the solved edition) on the default broker, then the
+    learner edition, untouched, on the SAME broker: every check says "not yet" with a hint, since
+    each exercise makes its own clean slate and looks only at what was done after it began."""
+    solved = CliRunner().invoke(main, ["run", "--output", str(tmp_path / "solved")])
+    assert solved.exit_code == 0, solved.output
+    learner = CliRunner().invoke(main, ["run", "--learner", "--output", str(tmp_path / "learner")])
+    assert learner.exit_code == 0, learner.output
+    verdicts = [(path.name, json.dumps(cell.outputs, ensure_ascii=False))
+                for path in sorted((tmp_path / "learner").glob("*.ipynb")) for cell in code_cells(path)
+                if "exercise-check" in cell.metadata.get("tags", [])]
+    from helpers.course.catalogue import EXERCISE_IDS
+
+    assert len(verdicts) == len(EXERCISE_IDS)
+    for name, text in verdicts:
+        assert "not yet" in text and "Hint:" in text, (name, text)
+    done = re.findall(r"\b(\d+)/\d+\b", learner.output)
+    assert done and set(done) == {"0"}, learner.output
 
 
 def test_codealong_run_prints_each_chapters_headline(kafka, tmp_path):
