@@ -9,7 +9,7 @@ learner's own code is a "not yet".
 framework.py holds what every check shares; the checks live one module per chapter (ch01.py ...).
 """
 from ..catalogue import EXERCISE_IDS
-from .framework import DEFINED, MISSING, CheckResult, answer
+from .framework import DEFINED, MISSING, CheckResult, answer, predict, prediction, reveal
 # In the chapters' order: each check registers itself in DEFINED as it is defined.
 from .ch01 import *  # noqa: F401,F403,E402
 from .ch02 import *  # noqa: F401,F403,E402

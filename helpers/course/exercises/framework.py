@@ -144,7 +144,7 @@ def prediction(exercise: str) -> dict:
     (a "not yet" naming the fix) when there is none, or when it was written after the reveal."""
     if exercise not in _PREDICTIONS:
         raise ExerciseNotStarted(f"No prediction for exercise {exercise} yet.",
-                                 f"Write it down with predict(\"{exercise}\", ...) before running the cell that shows it.")
+                                 f"Write it down with chapter.predict(\"{exercise}\", ...) before running the cell that shows it.")
     values, when = _PREDICTIONS[exercise]
     if exercise in _REVEALED and when > _REVEALED[exercise]:
         raise ExerciseNotStarted(f"The prediction for {exercise} was written after the answer was shown.",
