@@ -125,6 +125,10 @@ def test_rebalance_timelines_under_both_protocols(kafka, unique):
     assert consumer.paused["first"] == 0
     kept = [p for p, lo, hi in consumer.owned["first"] if lo < consumer.marks[0][0] and hi > consumer.marks[1][0]]
     assert len(kept) == 2   # two partitions stayed with the first member throughout
+    # Per step (chapter 13's exercise 13.2), and the stop-the-world moments its figure shades.
+    assert classic.gave_up == {"second joins": 4, "second leaves": 2}
+    assert consumer.gave_up == {"second joins": 2, "second leaves": 0}
+    assert len(classic.stops) == 2 and all(lo < hi for lo, hi in classic.stops) and consumer.stops == []
 
 
 class _MemberThatNeverOwns:

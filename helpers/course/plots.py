@@ -92,10 +92,13 @@ def plot_key_table(table: dict[str, dict[str, int]], partitions_count: int) -> F
 
 
 def plot_rebalance(timelines) -> Figure:
-    """Who owned which partition when, one panel per protocol (helpers.rebalance.Timeline)."""
+    """Who owned which partition when, one panel per protocol (helpers.rebalance.Timeline). The
+    moments when no member owned any partition (the whole group stopped) are shaded red; they
+    last milliseconds here, so each is drawn at least a little wide and labelled with its length."""
     figure = Figure(figsize=(8, 1.2 + 1.1 * len(timelines) * 1.3), layout="constrained")
     axes = figure.subplots(len(timelines), 1, sharex=True, squeeze=False)[:, 0]
     colours = {"first": "tab:blue", "second": "tab:orange"}
+    span = max((hi for t in timelines for spans in t.owned.values() for _, _, hi in spans), default=1.0)
     for ax, timeline in zip(axes, timelines):
         for member, spans in timeline.owned.items():
             for partition, start, end in spans:
@@ -104,12 +107,17 @@ def plot_rebalance(timelines) -> Figure:
         for at, mark in timeline.marks:
             ax.axvline(at, color="black", linestyle="--", linewidth=1)
             ax.text(at, timeline.partitions - 0.45, f" {mark}", fontsize=8, va="bottom")
+        for lo, hi in timeline.stops:
+            ax.axvspan(lo, max(hi, lo + span * 0.012), color="tab:red", alpha=0.35, label="stop-the-world")
+            ax.text(hi + span * 0.015, -0.95, f"all stopped {1000 * (hi - lo):.0f} ms", color="tab:red", fontsize=8,
+                    va="center")
         ax.set_yticks(range(timeline.partitions), [f"p{p}" for p in range(timeline.partitions)])
-        lost = ", ".join(f"{m} lost {n}" for m, n in timeline.revoked.items())
-        ax.set_title(f"group.protocol={timeline.protocol}: {lost} partition(s) while staying", fontsize=10, pad=14)
-        handles = {h.get_label(): h for h in ax.containers}
-        ax.legend(handles.values(), handles.keys(), loc="lower right", fontsize=8)
-    axes[-1].set_xlabel("seconds (white: nobody owns the partition, nobody processes it)")
+        ax.set_ylim(-1.3, timeline.partitions)  # a row below p0 for the stops' lengths
+        steps = ", ".join(f"{mark}: first gave up {n}" for mark, n in timeline.gave_up.items())
+        ax.set_title(f"group.protocol={timeline.protocol} ({steps})", fontsize=10, pad=14)
+        handles = {h.get_label(): h for h in [*ax.containers, *ax.patches] if not h.get_label().startswith("_")}
+        ax.legend(handles.values(), handles.keys(), loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    axes[-1].set_xlabel("seconds (white: nobody owns the partition; red: nobody owns any partition, the group stopped)")
     return figure
 
 
@@ -143,24 +151,36 @@ def plot_log(snapshots, title: str) -> Figure:
     return figure
 
 
-def plot_groups_side_by_side(group_owners: dict[int, str], share_outcomes) -> Figure:
-    """Left: a consumer group, where each partition has ONE owner. Right: a share group, where
-    the records of one partition go to several members, record by record: one dot per delivery
-    (ShareWorker.outcomes), so a record delivered twice has two dots, at delivery 1 and 2."""
-    figure = Figure(figsize=(8, 2.8), layout="constrained")
+def plot_groups_side_by_side(group_owners: dict[str, list[int]], share_outcomes) -> Figure:
+    """Left: a consumer group, where each partition has ONE owner and a member beyond the partition
+    count owns nothing. Right: a share group, where the records of one partition go to several
+    members: one mark per delivery (ShareWorker.outcomes), o accepted, x released (it comes back:
+    a second mark, one delivery higher), s rejected (archived, never back)."""
+    figure = Figure(figsize=(8, 3), layout="constrained")
     left, right = figure.subplots(1, 2, width_ratios=[1, 2])
-    members = sorted(set(group_owners.values()) | {o.member for o in share_outcomes})
+    members = sorted(set(group_owners) | {o.member for o in share_outcomes})
     colour = {m: f"C{i}" for i, m in enumerate(members)}
-    for partition, owner in sorted(group_owners.items()):
-        left.barh(partition, 1, color=colour[owner])
-        left.text(0.5, partition, owner, ha="center", va="center", color="white")
-    left.set(yticks=sorted(group_owners), xticks=[], ylabel="partition", title="consumer group: partitions")
+    for row, (member, partitions) in enumerate(sorted(group_owners.items())):
+        owned = ", ".join(f"p{p}" for p in partitions) or "no partition (waits)"
+        left.barh(row, 1, color=colour[member] if partitions else "white", edgecolor=colour[member])
+        left.text(0.5, row, f"{member}: {owned}", ha="center", va="center",
+                  color="white" if partitions else "black", fontsize=9)
+    left.set(yticks=[], xticks=[], title="consumer group: a partition per member")
+    names = {"accept": "accepted", "release": "released", "reject": "rejected"}
     for outcome in share_outcomes:
         marker = {"accept": "o", "release": "x", "reject": "s"}[outcome.verdict]
-        right.scatter(outcome.offset, outcome.delivery_count, color=colour[outcome.member], marker=marker)
+        right.scatter(outcome.offset, outcome.delivery_count, color=colour[outcome.member], marker=marker,
+                      s=60 if outcome.verdict != "accept" else 20, zorder=3)
+        if outcome.verdict != "accept":
+            right.annotate(names[outcome.verdict], (outcome.offset, outcome.delivery_count), fontsize=8,
+                           xytext=(4, 6), textcoords="offset points")
     for member in sorted({o.member for o in share_outcomes}):
         right.scatter([], [], color=colour[member], label=member)
-    right.set(xlabel="offset in partition 0", ylabel="delivery", title="share group: deliveries (x released, s rejected)")
-    right.set_yticks(sorted({o.delivery_count for o in share_outcomes}) or [1])
-    right.legend(fontsize=8)
+    for verdict, marker in (("accept", "o"), ("release", "x"), ("reject", "s")):
+        right.scatter([], [], color="grey", marker=marker, label=names[verdict])
+    right.set(xlabel="offset in partition 0", ylabel="delivery", title="share group: one mark per delivery")
+    deliveries = sorted({o.delivery_count for o in share_outcomes}) or [1]
+    right.set_yticks(deliveries)
+    right.set_ylim(0.5, max(deliveries) + 0.7)
+    right.legend(fontsize=8, ncol=2, loc="upper right")
     return figure

@@ -6,9 +6,10 @@ either rebalance protocol, recorded from the members' own assignment callbacks.
     print(describe_settling(timeline))   # how long each step took to settle (or that it did not)
     plot_rebalance([classic, consumer])
 
-`classic` is the protocol every Kafka client spoke until Kafka 4 (the group leader
-assigns; librdkafka's default assignors take every partition away first). `consumer` is
-KIP-848 (the broker assigns and moves only what must move).
+`classic` is the original protocol, still the default of Kafka 4's Java client and of
+librdkafka (the group leader assigns; librdkafka's default assignors are eager: every member
+gives up every partition first). `consumer` is KIP-848 (the broker assigns and moves only
+what must move).
 """
 from __future__ import annotations
 
@@ -43,6 +44,12 @@ class Timeline:
     paused: dict[str, float] = field(default_factory=dict)
     #: partition -> seconds nobody owned it (nobody could process it) while the group ran
     unowned: dict[int, float] = field(default_factory=dict)
+    #: mark -> partitions "first" gave up during that step (e.g. {"second joins": 4})
+    gave_up: dict[str, int] = field(default_factory=dict)
+    #: (from, until): moments no member owned any partition: the whole group stopped
+    stops: list[tuple[float, float]] = field(default_factory=list)
+    #: wall clock (seconds since the epoch) when the measurement began
+    began: float = 0.0
 
     def step(self, at: float, mark: str, waited: float, settled_in: float | None) -> None:
         """Record a step taken `at` seconds from the start, given `waited` seconds to settle;
@@ -90,7 +97,22 @@ def _gaps(spans: list[tuple[float, float]], begin: float, end: float) -> float:
     return max(0.0, end - begin - covered)
 
 
+def _stops(timeline: Timeline, until: float) -> list[tuple[float, float]]:
+    """The moments, after the first partition was owned and before `until`, when no partition had an owner."""
+    spans = sorted((lo, hi) for owned in timeline.owned.values() for _, lo, hi in owned)
+    stops, reach = [], spans[0][1] if spans else until
+    for lo, hi in spans[1:]:
+        if lo > reach and reach < until:
+            stops.append((round(reach, 3), round(min(lo, until), 3)))
+        reach = max(reach, hi)
+    return stops
+
+
 def _measure(timeline: Timeline, leaves: dict[str, float], end: float) -> None:
+    steps = [at for at, _ in timeline.marks] + [leaves["first"]]
+    for (at, mark), step_end in zip(timeline.marks, steps[1:]):
+        timeline.gave_up[mark] = sum(1 for _, _, until in timeline.owned.get("first", []) if at <= until < step_end)
+    timeline.stops = _stops(timeline, leaves["first"])
     for member, spans in timeline.owned.items():
         timeline.revoked[member] = sum(1 for _, _, until in spans if until < leaves[member])
         paused = 0.0
@@ -123,8 +145,8 @@ def rebalance_timeline(where, topic: str, protocol: str = "classic", timeout: fl
     deadline = Deadline(timeout)
     first = ConsumerWorker(config, lambda message: "ok", name=f"first-{config.consumer_group}")
     second = ConsumerWorker(config, lambda message: "ok", name=f"second-{config.consumer_group}")
-    timeline = Timeline(protocol, partitions)
     start = time.time()
+    timeline = Timeline(protocol, partitions, began=start)
     try:
         first.start()
         wait_for_split([first], partitions, timeout=deadline.remaining())

@@ -1,4 +1,4 @@
-"""Chapter 13's demo of a share-group member that dies mid-work: it acquires records, never
+"""Chapter 14's demo of a share-group member that dies mid-work: it acquires records, never
 acknowledges them, and is killed; its connection closes with it, its share session ends, and
 the broker hands its records to another member (a member that hangs but stays connected
 keeps them until their locks expire).

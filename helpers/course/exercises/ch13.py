@@ -1,45 +1,74 @@
-"""The checks of Chapter 13: Kafka 4's consumers."""
+"""The checks of chapter 13: the new consumer protocol (KIP-848)."""
 from __future__ import annotations
 
-
-from ...client.consumer import OK
 from ...client.names import scoped
 from ...client.topics import admin_for
-from .framework import (MISSING, CheckResult, _answer_is, _checked, _done, _message, _messages, _not_yet,
-                        _partitions, _text)
+from .framework import (MISSING, CheckResult, _checked, _committed, _done, _not_yet, _partitions, prediction,
+                        started)
 
 
-@_checked("13.1", "configure_share_group(BOOTSTRAP_SERVERS, group, {\"share.auto.offset.reset\": \"earliest\"}).")
-def share_group_reads_from_start(where, group: str) -> CheckResult:
-    from confluent_kafka.admin import ConfigResource, ResourceType
+@_checked("13.1", "Consumer(chapter.client_config({\"group.id\": ..., \"group.protocol\": \"consumer\", "
+                  "\"auto.offset.reset\": \"earliest\"})), subscribe, poll until every message is read (with a "
+                  "deadline), commit(asynchronous=False), close() in finally.")
+def modern_group_read_everything(where, topic: str, group: str) -> CheckResult:
+    """The group (forgotten when the exercise began) is a consumer-protocol group with no member
+    left, and it committed the end of every partition of the (fresh) topic."""
+    from confluent_kafka import ConsumerGroupState, ConsumerGroupType
 
-    resource = ConfigResource(ResourceType.GROUP, scoped(group))
-    admin = admin_for(where)
-    entry = admin.describe_configs([resource])[resource].result(10).get("share.auto.offset.reset")
-    if entry is None or entry.value != "earliest":
-        return _not_yet("13.1", f"Group {scoped(group)!r} has share.auto.offset.reset="
-                        f"{entry.value if entry else 'latest'}.", "Set it to earliest before members join.")
-    return _done("13.1", f"Group {scoped(group)!r} starts at the earliest record.")
+    started("13.1")  # which recreated the topic and forgot the group: what is there now came since
+    offsets = _partitions(where, topic)
+    if not offsets or not any(high for _, high in offsets.values()):
+        return _not_yet("13.1", f"{scoped(topic)!r} holds no messages.", "Run the exercise's first cell: it writes them.")
+    admin = admin_for(where)  # kept in a name: the future needs the client alive
+    description = admin.describe_consumer_groups([scoped(group)], request_timeout=10)[scoped(group)].result(10)
+    if description.state in (ConsumerGroupState.DEAD, ConsumerGroupState.UNKNOWN):
+        return _not_yet("13.1", f"The broker has no group {scoped(group)!r} since the exercise began.",
+                        "Create your Consumer with that group.id, subscribe and poll.")
+    if description.type != ConsumerGroupType.CONSUMER:
+        return _not_yet("13.1", f"{scoped(group)!r} is a {description.type.name.lower()} group: the client joined "
+                                "with the classic protocol (librdkafka's default).",
+                        "Add \"group.protocol\": \"consumer\" to the Consumer's settings; run the first cell again.")
+    if description.members:
+        return _not_yet("13.1", f"{len(description.members)} member(s) of {scoped(group)!r} are still in the group.",
+                        "Close your consumer (consumer.close() in a finally block).")
+    ends = {p: high for p, (_, high) in offsets.items()}
+    committed = _committed(where, group, scoped(topic), offsets)
+    if committed != ends:
+        return _not_yet("13.1", f"The group committed {committed or 'nothing'}; the partitions end at {ends}.",
+                        "Poll until you have read every message (count them), then commit(asynchronous=False) "
+                        "before close().")
+    return _done("13.1", f"{scoped(group)!r} is a consumer-protocol group (the broker assigned its "
+                         f"{len(ends)} partitions) and committed every partition's end: {sum(ends.values())} "
+                         "messages read.")
 
 
-@_checked("13.2", "return OK when int(message['value']) works; return REJECT (from helpers) otherwise.")
-def number_jobs_handler(handler) -> CheckResult:
-    from ...client.share import REJECT
+@_checked("13.2", "chapter.predict(\"13.2\", classic=..., consumer=...) (partitions `first` gives up when `second` "
+                  "joins) BEFORE the cell that measures the timelines.")
+def rebalance_prediction(timelines) -> CheckResult:
+    """The learner's prediction of how many partitions `first` gave up when `second` joined,
+    under each protocol, against the timelines measured after the prediction."""
+    slate = started("13.2")
+    guess = prediction("13.2")
+    if not {"classic", "consumer"} <= set(guess):
+        return _not_yet("13.2", f"The prediction names {sorted(guess)}, not both classic and consumer.",
+                        "Predict both: chapter.predict(\"13.2\", classic=..., consumer=...).")
+    measured = {t.protocol: t for t in timelines} if timelines is not MISSING else {}
+    if set(measured) != {"classic", "consumer"} or min(t.began for t in measured.values()) * 1000 < slate.began_ms:
+        return _not_yet("13.2", "The timelines were not measured since the exercise began.",
+                        "Run the cell that measures them (after your prediction).")
+    truth = {name: measured[name].gave_up.get("second joins") for name in ("classic", "consumer")}
+    owned = measured["classic"].partitions
+    if (guess["classic"], guess["consumer"]) != (truth["classic"], truth["consumer"]):
+        return _not_yet("13.2", f"You predicted classic {guess['classic']}, consumer {guess['consumer']}; `first` "
+                                f"gave up {truth['classic']} and {truth['consumer']}. Under classic, librdkafka's "
+                                f"default assignors are eager: every member gives up all it owns ({owned} here) "
+                                "and waits for the new assignment. Under the consumer protocol the broker "
+                                f"moves only what the newcomer gets ({owned // 2} of {owned}); the rest keep "
+                                "being processed.",
+                        "Run the exercise's first cell again, predict, then run the cell that measures.")
+    return _done("13.2", f"classic {truth['classic']}, consumer {truth['consumer']}, as you predicted: eager "
+                         "revocation stops every member, the broker's assignment moves only what must move.")
 
-    if handler is MISSING or not callable(handler):
-        return _not_yet("13.2", "print_job is not a function yet.", "def print_job(message): ...")
-    verdicts = {}
-    for value in ("42", "forty-two"):
-        try:
-            verdicts[value] = handler(_message(key="job", value=value))
-        except Exception as err:
-            verdicts[value] = f"raised {type(err).__name__}"
-    if verdicts["42"] != OK:
-        return _not_yet("13.2", f"A number got {verdicts['42']!r}, not OK.", "return OK for it.")
-    if verdicts["forty-two"] != REJECT:
-        return _not_yet("13.2", f"Text got {verdicts['forty-two']!r}: it would be released and come back "
-                        "until the delivery limit.", "return REJECT: it can never succeed.")
-    return _done("13.2", "Numbers are accepted; anything else is rejected once, never redelivered.")
 
 __all__ = [name for name, value in list(globals().items())
            if callable(value) and getattr(value, "__module__", None) == __name__ and not name.startswith("_")]
