@@ -1,5 +1,5 @@
-"""The claims of chapters 10-13 (keys, delivery and replay, retention and compaction, Kafka 4's
-consumers), each checked against the real broker."""
+"""The claims of chapters 10-14 (keys, delivery and replay, retention and compaction, Kafka 4's
+consumer protocol, share groups), each checked against the real broker."""
 from __future__ import annotations
 
 import time

@@ -79,7 +79,7 @@ class Storage:
             raise BrokerError(f"Node {node}'s data directory {data} is half-formatted "
                               "(files but no meta.properties), probably from an interrupted first start.",
                               RESET_FIX)
-        # Share groups (KIP-932, chapter 13) are a feature level of the cluster's metadata;
+        # Share groups (KIP-932, chapter 14) are a feature level of the cluster's metadata;
         # named here so the embedded broker has them whatever the release's default.
         tool_args = ["kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
                      f"--config={self.layout.properties(node)}", "--feature", "share.version=2"]

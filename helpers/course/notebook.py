@@ -21,7 +21,7 @@ from ..client.names import use_learner as _use_learner
 
 MIN_PYTHON = (3, 10)
 # The notebooks need 2.13 (interruptible poll and flush); the package installs 2.15+ for share groups,
-# and chapter 13 says so and skips them on an older client rather than refuse the whole course.
+# and chapter 14 says so and skips them on an older client rather than refuse the whole course.
 MIN_CONFLUENT_KAFKA = (2, 13)
 
 _background_logs: deque[str] = deque(maxlen=500)

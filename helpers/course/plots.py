@@ -74,7 +74,7 @@ def plot_latency(samples_ms, ax=None) -> Figure:
     return ax.figure
 
 
-# ---- chapters 10-13 --------------------------------------------------------------------------
+# ---- chapters 10-14 --------------------------------------------------------------------------
 def plot_key_table(table: dict[str, dict[str, int]], partitions_count: int) -> Figure:
     """keys x producers, each cell the partition that producer chose (helpers.keys.where_keys_land)."""
     keys, producers = list(table), list(next(iter(table.values())))

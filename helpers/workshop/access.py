@@ -26,7 +26,7 @@ SCRAM_ITERATIONS = 8192
 # ALTER: adding partitions to one's own topic (chapter 10).
 TOPIC_OPERATIONS = (AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE,
                     AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS, AclOperation.ALTER)
-# Configs on groups: chapter 13 sets a share group's start (share.auto.offset.reset).
+# Configs on groups: chapter 14 sets a share group's start (share.auto.offset.reset).
 GROUP_OPERATIONS = (AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS,
                     AclOperation.ALTER_CONFIGS)
 # Chapter 11's transactional producer: its transactional.id is under the learner's prefix too.
