@@ -28,6 +28,7 @@ from ...client.config import as_connection
 from ...client.deadline import Deadline
 from ...client.errors import CLIENT_LOG, CodealongError
 from ...client.names import scoped
+from ...client.topic_state import partition_offsets, read_messages
 
 MODES = ("commit-first", "process-first")
 
@@ -148,3 +149,92 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ---- the same crash inside a notebook: exercise 11.4 ----------------------------------------
+class Crash(Exception):
+    """A simulated crash: raised by CrashTest.process while it handles a message."""
+
+
+MARKER_KEY = b"crash-test"  # the key of the scenario's own records among the effects
+
+
+class CrashTest:
+    """Crash a consumer loop written in the notebook, restart it, and count what it lost or did twice.
+
+        crash_test = CrashTest(BOOTSTRAP_SERVERS, "invoices", "invoices.done", group="invoicers")
+        process = crash_test.process     # the loop's handler: one effect per message
+        crash_test.run(run_consumer)     # run_consumer(): one life of the consumer, start to end
+
+    `process` writes the message's key to the effects topic (a side effect the broker keeps), and
+    in the first life raises Crash when it begins the (crash_after + 1)th message, before its
+    effect. `run` starts the group from scratch (no committed offsets), runs one life to the crash
+    and a second to the end, and marks each step in the effects topic (key "crash-test"), so that
+    a check can read the last run from the broker alone."""
+
+    def __init__(self, where, topic: str, effects_topic: str, group: str, crash_after: int = 7):
+        from ...client.producer import SyncProducer
+
+        self.where, self.topic, self.effects_topic, self.group = where, topic, effects_topic, group
+        self.crash_after, self.armed, self.handled = crash_after, False, 0
+        self.report: CrashReport | None = None  # the last run's count
+        self._producer = SyncProducer(endpoints=[as_connection(where).bootstrap])
+
+    def process(self, msg) -> None:
+        """Handle one message (a confluent-kafka Message): its key goes to the effects topic."""
+        if self.armed and self.handled == self.crash_after:
+            self.armed = False
+            raise Crash(f"simulated crash while processing {msg.key().decode()} (offset {msg.offset()})")
+        self._producer.produce(self.effects_topic, "processed", key=msg.key().decode())
+        self.handled += 1
+
+    def _mark(self, step: str) -> None:
+        self._producer.produce(self.effects_topic, step, key=MARKER_KEY.decode())
+
+    def run(self, life) -> None:
+        from ..exercises.framework import _forget_group
+
+        _forget_group(self.where, scoped(self.group))
+        self._mark("begin")
+        start = {p: high for p, (low, high) in (partition_offsets(self.where, self.effects_topic) or {}).items()}
+        self.armed, self.handled = True, 0
+        try:
+            life()
+        except Crash as crash:
+            print(f"first life: processed {self.handled}, then crashed ({crash})")
+            self._mark("crash")
+        else:
+            print(f"first life: processed {self.handled} and ended without the crash (was Crash caught?)")
+        self.armed, self.handled = False, 0
+        life()
+        print(f"second life: processed {self.handled}")
+        self._mark("end")
+        self.report = CrashReport(_keys(self.where, self.topic), _effects(self.where, self.effects_topic, start))
+        print(self.report)
+
+
+@dataclass
+class CrashReport:
+    sent: list[str]       # the topic's keys, by offset
+    effects: list[str]    # the keys processed in the run, in order, both lives
+
+    @property
+    def lost(self) -> list[str]:
+        return [key for key in self.sent if key not in self.effects]
+
+    @property
+    def twice(self) -> list[str]:
+        return [key for key, n in Counter(self.effects).items() if n > 1]
+
+    def __str__(self) -> str:
+        lost = f"lost {len(self.lost)}" + (f" {self.lost}" if self.lost else "")
+        twice = f"done twice {len(self.twice)}" + (f" {self.twice}" if self.twice else "")
+        return f"sent {len(self.sent)}, {lost}, {twice}"
+
+
+def _keys(where, topic: str, start: dict[int, int] | None = None) -> list[str]:
+    return [m["key"] for m in read_messages(where, topic, limit=None, start=start, decode="text")]
+
+
+def _effects(where, effects_topic: str, start: dict[int, int]) -> list[str]:
+    return [key for key in _keys(where, effects_topic, start) if key != MARKER_KEY.decode()]
