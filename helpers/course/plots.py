@@ -121,21 +121,6 @@ def plot_rebalance(timelines) -> Figure:
     return figure
 
 
-def plot_delivery(counts) -> Figure:
-    """Lost and repeated side effects per commit order (helpers.course.demos.delivery.DeliveryCount)."""
-    figure = Figure(figsize=(7, 2.8), layout="constrained")
-    ax = figure.subplots()
-    names = [count.mode for count in counts]
-    ys = np.arange(len(counts))
-    ax.barh(ys - 0.2, [c.lost for c in counts], 0.4, color="tab:red", label="lost (never processed)")
-    ax.barh(ys + 0.2, [c.twice for c in counts], 0.4, color="tab:orange", label="processed twice")
-    ax.set_yticks(ys, names)
-    ax.invert_yaxis()
-    ax.set(xlabel=f"messages (of {counts[0].sent} sent), after one crash", title="commit first or process first?")
-    ax.legend(fontsize=8)
-    return figure
-
-
 def plot_log(snapshots, title: str) -> Figure:
     """A partition's first and next offset over time (helpers.retention.Snapshot): what a
     consumer can still read lies between the lines."""
