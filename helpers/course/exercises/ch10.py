@@ -1,47 +1,100 @@
 """The checks of Chapter 10: keys, ordering and partitions."""
 from __future__ import annotations
 
-
-from ...client.consumer import OK
-from ...client.names import scoped
-from ...client.topics import admin_for
-from .framework import (MISSING, CheckResult, _answer_is, _checked, _done, _message, _messages, _not_yet,
-                        _partitions, _text)
+from ...client.partitioner import murmur2_partition
+from .framework import (MISSING, CheckResult, _checked, _done, _messages, _messages_since, _not_yet, _partitions,
+                        _text, prediction, started)
 
 
-def _keyed(where, topic: str, key: str) -> list[dict]:
-    return [m for m in _messages(where, topic) if _text(m["key"]) == key]
+def _where(messages: list[dict]) -> dict[str, set[int]]:
+    """key -> the partitions its messages are in."""
+    found: dict[str, set[int]] = {}
+    for m in messages:
+        found.setdefault(_text(m["key"]), set()).add(m["partition"])
+    return found
 
 
-@_checked("10.1", "Producer({..., \"partitioner\": \"murmur2_random\"}): librdkafka then hashes keys as Java does.")
-def lands_where_java_would(where, topic: str, key: str, value: str) -> CheckResult:
-    from ...client.partitioner import murmur2_partition
+@_checked("10.1", "Producer({..., \"partitioner\": \"murmur2_random\"}) and no partition= in produce(): "
+                  "librdkafka then hashes each key as Java's producer does.")
+def lands_where_java_would(where, topic: str, keys: list[str], value: str) -> CheckResult:
+    import zlib
 
+    slate = started("10.1")
     offsets = _partitions(where, topic)
-    mine = [m for m in _keyed(where, topic, key) if _text(m["value"]) == value] if offsets else []
-    if not mine:
-        return _not_yet("10.1", f"No message {key!r}: {value!r} in {topic!r} yet.", "Send it, then flush().")
-    java = murmur2_partition(key, len(offsets))
-    wrong = sorted({m["partition"] for m in mine} - {java})
-    if wrong:
-        return _not_yet("10.1", f"Your {key!r} is in partition(s) {wrong}; Java's producer puts it in {java}.",
-                        "Set partitioner=murmur2_random on the confluent-kafka Producer.")
-    return _done("10.1", f"Your {key!r} is in partition {java}, beside the Java producer's.")
+    if offsets is None:
+        return _not_yet("10.1", f"There is no topic {topic!r}.", "Run the exercise's first cell again.")
+    found = _where([m for m in _messages_since(slate, topic) if _text(m["value"]) == value])
+    missing = [key for key in keys if key not in found]
+    if missing:
+        return _not_yet("10.1", f"No {value!r} with key(s) {missing} in {topic!r} since the exercise began.",
+                        "produce(topic, value=..., key=...) once per key, then flush().")
+    java = {key: murmur2_partition(key, len(offsets)) for key in keys}
+    wrong = {key: sorted(found[key]) for key in keys if found[key] != {java[key]}}
+    if not wrong:
+        return _done("10.1", "Each key is in the partition Java's producer picks: "
+                     + ", ".join(f"{key} -> {java[key]}" for key in keys) + ".")
+    listed = "; ".join(f"{key} in {parts}, Java's in {java[key]}" for key, parts in wrong.items())
+    crc = all(found[key] == {zlib.crc32(key.encode()) % len(offsets)} for key in wrong)
+    why = (" That is confluent-kafka's default partitioner (consistent_random, a CRC32 of the key)." if crc
+           else " Every key in one partition: a partition named in produce()?" if len(set().union(*found.values())) == 1
+           else "")
+    return _not_yet("10.1", f"Not where Java's producer puts them: {listed}.{why}",
+                    "Set \"partitioner\": \"murmur2_random\" and let the producer choose (no partition=).")
 
 
-@_checked("10.2", "admin.create_partitions([NewPartitions(topic, 4)]), then a NEW SyncProducer sends the key.")
-def key_after_growth(where, topic: str, key: str, partitions: int) -> CheckResult:
-    from ...client.partitioner import md5_partition
-
+@_checked("10.2", "AdminClient(conf).create_partitions([NewPartitions(topic, 4)]), then a NEW Producer "
+                  "(partitioner murmur2_random) sends the key and flushes.")
+def grown_topic(where, topic: str, partitions: int, before: list[str], key: str) -> CheckResult:
+    slate = started("10.2")
     offsets = _partitions(where, topic)
-    if offsets is None or len(offsets) != partitions:
-        count = "no topic" if offsets is None else f"{len(offsets)} partition(s)"
-        return _not_yet("10.2", f"{topic!r} has {count}, not {partitions}.", "Add partitions with NewPartitions.")
-    now = md5_partition(key, partitions)
-    if not any(m["partition"] == now for m in _keyed(where, topic, key)):
-        return _not_yet("10.2", f"No {key!r} in partition {now} yet (where md5 puts it with {partitions}).",
-                        "Send it again with a new SyncProducer (a running one caches the old count).")
-    return _done("10.2", f"{topic!r} has {partitions} partitions and {key!r} now goes to partition {now}.")
+    if offsets is None:
+        return _not_yet("10.2", f"There is no topic {topic!r}.", "Run the exercise's first cell again.")
+    if len(offsets) != partitions:
+        return _not_yet("10.2", f"{topic!r} has {len(offsets)} partition(s), not {partitions}.",
+                        f"admin.create_partitions([NewPartitions(topic, {partitions})]) and wait for its result.")
+    messages = _messages_since(slate, topic)
+    was = len(slate.since(topic))  # the count the exercise created it with
+    kept = {_text(m["key"]) for m in messages if m["partition"] < was} & set(before)
+    if len(kept) < len(before):
+        return _not_yet("10.2", f"{len(before) - len(kept)} of the {len(before)} messages written before are gone: "
+                        "the topic was made again, not grown.",
+                        "Run the exercise's first cell again, then grow the topic with create_partitions "
+                        "(it keeps what is stored).")
+    sent = _where([m for m in messages if _text(m["key"]) == key]).get(key)
+    now, then = murmur2_partition(key, partitions), murmur2_partition(key, was)
+    if not sent:
+        return _not_yet("10.2", f"No message with key {key!r} in {topic!r} yet.",
+                        "Send it from a Producer made after the growth, then flush().")
+    if sent != {now}:
+        why = (f" (where murmur2 put it with {was} partitions: that producer still counted {was})" if sent == {then}
+               else "")
+        return _not_yet("10.2", f"{key!r} is in partition(s) {sorted(sent)}{why}; with {partitions} partitions "
+                        f"Java's murmur2 puts it in {now}.",
+                        "A new Producer with \"partitioner\": \"murmur2_random\", made after the growth.")
+    return _done("10.2", f"{topic!r} grew from {was} to {partitions} partitions with its {len(before)} messages in "
+                 f"place, and {key!r} now goes to partition {now} (it went to {then} before).")
+
+
+@_checked("10.3", "chapter.predict(\"10.3\", moved=...) BEFORE running the cell that grows 'growing'.")
+def keys_moved(where, topic: str) -> CheckResult:
+    started("10.3")
+    guess = prediction("10.3").get("moved", MISSING)
+    if guess is MISSING:
+        return _not_yet("10.3", "Your prediction has no `moved`.", "chapter.predict(\"10.3\", moved=<a number>).")
+    before, after = ({_text(m["key"]): m["partition"] for m in _messages(where, topic) if _text(m["value"]) == label}
+                     for label in ("before", "after"))
+    if not before or set(before) != set(after):
+        return _not_yet("10.3", f"{topic!r} does not hold each key before and after the growth yet.",
+                        "Run the cell that grows the topic (below your prediction), then this check.")
+    moved = sorted(key for key in before if before[key] != after[key])
+    truth = (f"{len(moved)} of {len(before)} keys moved ({', '.join(moved)}). From 2 to 4 partitions, "
+             "hash % 4 is either hash % 2 (the key stays) or hash % 2 + 2 (it moves): about half the keys "
+             "move, and only the hash says which")
+    if guess != len(moved):
+        return _not_yet("10.3", f"You predicted {guess!r}; {truth}.",
+                        "To try again: the exercise's first cell, a prediction, then the cell that grows the topic.")
+    return _done("10.3", f"Right: {truth}.")
+
 
 __all__ = [name for name, value in list(globals().items())
            if callable(value) and getattr(value, "__module__", None) == __name__ and not name.startswith("_")]
