@@ -432,3 +432,34 @@ def test_a_readable_properties_file_is_made_private_before_the_password_goes_in(
         cluster.start()
     assert "s3cret" in properties.read_text()
     assert stat.S_IMODE(properties.stat().st_mode) == 0o600
+
+
+def properties_of(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def test_the_internal_listener_listens_on_loopback_and_advertises_its_name_on_the_ports_after_the_others(tmp_path):
+    cluster = LocalCluster(nodes=3, port=30000, state_dir=tmp_path, internal_host="kafka")
+    node_1 = properties_of(cluster._properties.render(1))
+    assert node_1["listeners"] == "PLAINTEXT://127.0.0.1:30000,CONTROLLER://127.0.0.1:30001,INTERNAL://127.0.0.1:30006"
+    assert node_1["advertised.listeners"] == "PLAINTEXT://127.0.0.1:30000,INTERNAL://kafka:30006"
+    assert node_1["listener.security.protocol.map"].endswith(",INTERNAL:PLAINTEXT")
+    assert node_1["inter.broker.listener.name"] == "PLAINTEXT"  # the nodes talk over PLAINTEXT, as before
+    assert cluster.internal_bootstrap == "127.0.0.1:30006"
+    node_2 = properties_of(cluster._properties.render(2))  # node 1 alone has it, as one broker in Docker would
+    assert "INTERNAL" not in node_2["listeners"] + node_2["advertised.listeners"]
+    with pytest.raises(ValueError, match="plain-text"):
+        LocalCluster(port=30000, state_dir=tmp_path, internal_host="kafka", admin=("admin", "x"))
+
+
+def test_the_default_single_node_keeps_its_listeners_and_kafkas_session_defaults(tmp_path):
+    single = properties_of(LocalCluster(port=30000, state_dir=tmp_path)._properties.render(1))
+    assert single["listeners"] == "PLAINTEXT://127.0.0.1:30000,CONTROLLER://127.0.0.1:30001"
+    assert single["advertised.listeners"] == "PLAINTEXT://127.0.0.1:30000"
+    assert single["listener.security.protocol.map"] == \
+        "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT"
+    assert "broker.session.timeout.ms" not in single and "broker.heartbeat.interval.ms" not in single
+    # Several nodes: a node stopped cleanly may register again 4 s after its last heartbeat, not 9 s.
+    trio = properties_of(LocalCluster(nodes=3, port=30000, state_dir=tmp_path)._properties.render(3))
+    assert (trio["broker.session.timeout.ms"], trio["broker.heartbeat.interval.ms"]) == ("4000", "1000")
+    assert "INTERNAL" not in trio["listeners"] + trio["listener.security.protocol.map"]

@@ -16,7 +16,7 @@ def error(code: int, text: str = "") -> KafkaError:
 def test_an_unresolvable_advertised_name_is_named():
     err = explain_timeout(**{**FACTS, "client_errors": [error(KafkaError._RESOLVE, "Failed to resolve 'kafka:19592': "
                                                                                    "Name or service not known")]})
-    assert err.code == "_RESOLVE" and "advertises itself as 'kafka:19592'" in err.cause
+    assert err.code == "_RESOLVE" and "its metadata names a broker at 'kafka:19592'" in err.cause
     assert "localhost:29092" in err.fix
 
 

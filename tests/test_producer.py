@@ -160,7 +160,7 @@ def test_a_wrong_advertised_hostname_is_explained(tmp_path, monkeypatch):
             with pytest.raises(ProduceError) as err:
                 p.produce_sync("our_topic", "k", "v")
         assert err.value.code == "_RESOLVE"
-        assert f"advertises itself as 'kafka:{port}'" in err.value.cause and "localhost:29092" in err.value.fix
+        assert f"its metadata names a broker at 'kafka:{port}'" in err.value.cause and "localhost:29092" in err.value.fix
     finally:
         broker.stop()
 

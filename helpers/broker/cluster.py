@@ -67,7 +67,7 @@ class LocalCluster:
 
     def __init__(self, nodes: int = 1, port: int | None = None, *, name: str | None = None,
                  advertised_host: str = HOST, sasl: bool = False, state_dir: Path | None = None,
-                 admin: tuple[str, str] | None = None):
+                 admin: tuple[str, str] | None = None, internal_host: str | None = None):
         """`advertised_host` is the name the broker tells clients to reconnect to; anything but
         127.0.0.1 reproduces the classic Docker mistake (see the troubleshooting notebook).
         `sasl` adds a SASL_PLAINTEXT listener (SCRAM-SHA-256) on the next port, `sasl_bootstrap`,
@@ -77,22 +77,31 @@ class LocalCluster:
 
         `admin` = (user, password) makes the workshop profile: clients and brokers speak SASL/SCRAM
         on the broker ports (bound to `advertised_host`), Kafka's StandardAuthorizer denies what
-        no ACL allows, and `user` is the one super user."""
+        no ACL allows, and `user` is the one super user.
+
+        `internal_host` gives node 1 a second listener, INTERNAL, on loopback on the port after the
+        others (`internal_bootstrap`), advertised as `internal_host` (e.g. "kafka", a Docker container's
+        name): a client here that bootstraps there is told to reconnect to a name it cannot resolve.
+        Only node 1 has it, so a metadata answer on that listener names node 1 alone."""
         if nodes < 1:
             raise ValueError("nodes must be at least 1")
         if sasl and nodes != 1:
             raise ValueError("the SASL profile is single-node")
         if sasl and admin:
             raise ValueError("the SASL profile and the workshop profile exclude each other")
+        if internal_host and (sasl or admin):
+            raise ValueError("the INTERNAL listener is for the plain-text profile")
         self.sasl, self.admin, self.nodes, self.advertised_host = sasl, admin, nodes, advertised_host
         self.version = settings.kafka_version()
         first = port if port is not None else settings.base_port() + (0 if nodes == 1 else 100)
         self.ports = {i: (first + 2 * (i - 1), first + 2 * (i - 1) + 1) for i in range(1, nodes + 1)}
+        self.internal_ports = {1: first + 2 * nodes} if internal_host else {}
         self.dir = (state_dir or settings.state_dir()) / (name or ("single" if nodes == 1 else f"{nodes}-nodes"))
         self.layout = Layout(self.dir)
         self._lock = FileLock(str(self.dir.parent / f"{self.dir.name}.lock"))
         self._properties = NodeProperties(self.layout, self.ports, advertised_host,
-                                          self.sasl_bootstrap if sasl else None, admin)
+                                          self.sasl_bootstrap if sasl else None, admin,
+                                          (internal_host, self.internal_ports) if internal_host else None)
         self._storage = Storage(self.layout, list(self.ports))
         self._processes = {n: NodeProcess(self.layout, n) for n in self.ports}
         self._launcher = Launcher(self._processes, self.version, heap="512m" if nodes == 1 else "384m")
@@ -110,6 +119,11 @@ class LocalCluster:
             return {}
         return {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanisms": "SCRAM-SHA-256",
                 "sasl.username": self.admin[0], "sasl.password": self.admin[1]}
+
+    @property
+    def internal_bootstrap(self) -> str:
+        """Where node 1's INTERNAL listener answers (see `internal_host`); "" without it."""
+        return ",".join(f"{HOST}:{port}" for port in self.internal_ports.values())
 
     @property
     def sasl_bootstrap(self) -> str:
@@ -188,7 +202,9 @@ class LocalCluster:
         """Check the ports, write the properties and format the storage of the nodes about to start."""
         cluster_id = self._storage.cluster_id()
         for n in nodes:
-            check_ports_free((*self.ports[n], self.ports[n][1] + 1) if self.sasl else self.ports[n])
+            extra = (self.ports[n][1] + 1,) if self.sasl else ()
+            extra += (self.internal_ports[n],) if n in self.internal_ports else ()
+            check_ports_free((*self.ports[n], *extra))
             self._properties.write(n)
             self._storage.format(n, java, libs, cluster_id, scram_login(self.sasl, self.admin))
 

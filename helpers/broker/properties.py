@@ -30,12 +30,25 @@ def _resource(name: str) -> str:
     return resources.files("helpers.broker").joinpath(f"resources/{name}").read_text()
 
 
+# Several nodes: a node stopped cleanly keeps its broker session until the session times out, and
+# started again before that, its registration is refused (DUPLICATE_BROKER_REGISTRATION) and retried
+# each heartbeat interval. Kafka's defaults (9 s, 2 s) kept chapter 8's restarted node out ~8 s.
+# (One node alone is its own controller: not concerned, its properties stay as they were.)
+_SEVERAL_NODES = """
+# A stopped node may register again 4 s after its last heartbeat (defaults: 9 s, heartbeats 2 s apart).
+broker.session.timeout.ms=4000
+broker.heartbeat.interval.ms=1000
+"""
+
+
 class NodeProperties:
     """Renders and writes each node's server.properties."""
 
     def __init__(self, layout: Layout, ports: dict[int, tuple[int, int]], advertised_host: str,
-                 sasl_bootstrap: str | None = None, admin: tuple[str, str] | None = None):
+                 sasl_bootstrap: str | None = None, admin: tuple[str, str] | None = None,
+                 internal: tuple[str, dict[int, int]] | None = None):
         self.layout = layout
+        self.internal = internal  # (advertised name, node -> port) of the optional INTERNAL listener(s)
         self.ports = ports
         self.advertised_host = advertised_host
         self.sasl_bootstrap = sasl_bootstrap
@@ -53,11 +66,18 @@ class NodeProperties:
         broker_port, controller_port = self.ports[node]
         nodes = len(self.ports)
         sasl = f",SASL_PLAINTEXT://{self.sasl_bootstrap}" if self.sasl_bootstrap else ""
+        name, internal_ports = self.internal or ("", {})
+        port = internal_ports.get(node)
         text = string.Template(_resource("server.properties")).substitute(
             node_id=node, voters=",".join(f"{n}@{HOST}:{c}" for n, (_, c) in self.ports.items()),
             broker_port=broker_port, controller_port=controller_port, advertised_host=self.advertised_host,
             sasl_listener=sasl, sasl_advertised=sasl, data_dir=self.layout.data(node),
+            internal_listener=f",INTERNAL://{HOST}:{port}" if port else "",
+            internal_advertised=f",INTERNAL://{name}:{port}" if port else "",
+            internal_protocol=",INTERNAL:PLAINTEXT" if port else "",
             internal_rf=min(3, nodes), internal_min_isr=2 if nodes >= 3 else 1)
+        if nodes > 1:
+            text += _SEVERAL_NODES
         if self.admin:
             text += self._workshop(broker_port, controller_port)
         return text

@@ -61,9 +61,10 @@ FIXES = {
     "_TRANSPORT": "Start the broker (`codealong broker start`) or correct the endpoints / KAFKA_BOOTSTRAP_SERVERS.",
     "TOPIC_AUTHORIZATION_FAILED": "Your user has no ACL for this topic. In a workshop each learner owns the topics "
                                   "under their prefix (`<learner>.`): the helpers add it for you, a plain client "
-                                  "needs helpers.scoped(name). Elsewhere, ask the cluster's operator for access.",
+                                  "needs chapter.topic(name). Elsewhere, ask the cluster's operator for access.",
     "GROUP_AUTHORIZATION_FAILED": "Your user has no ACL for this consumer group. In a workshop use a group under "
-                                  "your prefix (helpers.scoped(name)); elsewhere ask the cluster's operator.",
+                                  "your prefix (the helpers add it; a plain client needs chapter.group(name)); "
+                                  "elsewhere ask the cluster's operator.",
     "_QUEUE_FULL": "Send fewer messages per call, or raise queue.buffering.max.messages in client_settings; "
                    "check that the broker is running (`codealong broker status`).",
     "_TIMED_OUT": "Check that the broker is running and reachable (`codealong broker status`), then retry.",
@@ -117,8 +118,8 @@ def explain_timeout(*, topic: str, timeout_s: float, servers: str, client_errors
     if unresolved is not None:
         name = unresolved.str().split("Failed to resolve '")[-1].split("'")[0]
         return ProduceError(
-            f"The broker at {servers} answered, but it advertises itself as {name!r}, which this machine "
-            f"cannot resolve, so the message was not acknowledged within {timeout_s:g} s.",
+            f"The broker at {servers} answered, but its metadata names a broker at {name!r}, which this "
+            f"machine cannot resolve, so the message was not acknowledged within {timeout_s:g} s.",
             "Make the broker advertise an address clients can reach: with Docker, a second listener "
             "advertised as localhost:29092 (see docker-compose.yml) and KAFKA_BOOTSTRAP_SERVERS=localhost:29092.",
             code="_RESOLVE", delivered=delivered, reported=timed_out)
