@@ -10,6 +10,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from exercise_ways import four_ways, passes
 
 from helpers import ConfigError, SyncProducer, create_topic, parse_config
+from helpers.client.partitioner import md5_partition
 from helpers.client.topic_state import partition_offsets
 from helpers.course import exercises as ex
 from helpers.course.exercises import MISSING
@@ -49,10 +50,14 @@ def test_1_2_one_key_one_partition_after_the_exercise_began(kafka, unique, send)
               wrong=lambda: [send(topic, ("Kafka", str(p)), partition=p) for p in range(3)],
               raising=lambda: (send(topic, ("Kafka", "1")), int("two")),
               right=lambda: send(topic, ("Kafka", "1"), ("Kafka", "2"), ("Kafka", "3")))
-    spread = ex.same_key_same_partition(kafka, topic, "Kafka")
-    assert passes(spread)
-    send(topic, ("Kafka", "4"), partition=(int(spread.message.split()[-1].rstrip(".")) + 1) % 3)
+    assert passes(ex.same_key_same_partition(kafka, topic, "Kafka"))
+    picked = md5_partition("Kafka", 3)
+    send(topic, ("Kafka", "4"), partition=(picked + 1) % 3)
     assert "spread over partitions" in ex.same_key_same_partition(kafka, topic, "Kafka").message
+    begin("1.2", kafka, fresh_topics=[topic], partitions=3, quiet=True)  # all in one, but not the key's choice
+    send(topic, ("Kafka", "1"), ("Kafka", "2"), ("Kafka", "3"), partition=(picked + 1) % 3)
+    chosen = ex.same_key_same_partition(kafka, topic, "Kafka")
+    assert not passes(chosen) and f"puts 'Kafka' in partition {picked}" in chosen.message
 
 
 def test_1_3_predict_where_the_next_message_goes(kafka, unique, send):
@@ -166,48 +171,74 @@ def test_3_1_the_config_fixed_not_copied(kafka):
         parse_config(broken)
 
 
-def test_3_2_a_plain_send_that_was_flushed(kafka, unique):
+def test_3_2_a_plain_send_that_was_flushed(kafka, unique, send):
     topic = f"ex32-{unique}"
     state = {}
 
     def start():
         begin("3.2", kafka, fresh_topics=[topic], quiet=True)
-        state.update(unsent=MISSING, producer=MISSING)
+        state.update(unsent=MISSING, producer=MISSING, reports=[])
+        state["conf"] = {"bootstrap.servers": kafka,
+                         "on_delivery": lambda err, msg: state["reports"].append((err, msg))}
+
+    def check():
+        return ex.plain_send(kafka, topic, "Amerika", "1927", state["unsent"], state["producer"], state["reports"])
 
     def produce(flush: bool, value=b"1927"):
-        state["producer"] = Producer({"bootstrap.servers": kafka})
+        state["producer"] = Producer(state["conf"])
         state["producer"].produce(topic, value=value, key=b"Amerika")
         state["unsent"] = state["producer"].flush(10) if flush else 0   # without flush: the copied `= 0`
 
-    four_ways(lambda: ex.plain_send(kafka, topic, "Amerika", "1927", state["unsent"], state["producer"]),
-              start=start, wrong=lambda: produce(flush=False),
+    four_ways(check, start=start, wrong=lambda: produce(flush=False),
               raising=lambda: produce(flush=True, value=1927),   # TypeError: a value must be bytes or str
               right=lambda: produce(flush=True))
+    assert "served its delivery report" in check().message
+    start()  # the cheat: an unused my_producer, the message sent another way, unsent = 0 copied
+    state["producer"] = Producer(state["conf"])
+    send(topic, ("Amerika", "1927"))
+    state["unsent"] = 0
+    cheat = check()
+    assert not passes(cheat) and "sent some other way" in cheat.message
 
 
-def test_3_3_delivery_reports_the_learner_records(kafka, unique):
+def test_3_3_delivery_reports_the_learner_records(kafka, unique, send):
     topic = f"ex33-{unique}"
     state = {}
 
     def start():
         begin("3.3", kafka, fresh_topics=[topic], partitions=3, quiet=True)
-        state["delivered"] = MISSING
+        state.update(delivered=MISSING, record=MISSING)
+
+    def check():
+        return ex.delivery_reports(kafka, topic, state["delivered"], state["record"])
 
     def produce(record, flush=True):
-        state["delivered"] = []
+        state["delivered"], state["record"] = [], record
         producer = Producer({"bootstrap.servers": kafka})
         for n, key in enumerate(["Josef K.", "Gregor", "Karl", "Georg", "Frieda"]):
             producer.produce(topic, value=str(n).encode(), key=key.encode(), on_delivery=record)
         producer.flush(10) if flush else producer.poll(0)
 
-    right = lambda err, msg: state["delivered"].append((msg.partition(), msg.offset()))  # noqa: E731
-    four_ways(lambda: ex.delivery_reports(kafka, topic, state["delivered"]), start=start,
+    def right(err, msg):
+        if err is None:
+            state["delivered"].append((msg.partition(), msg.offset()))
+        else:
+            print("failed:", err.str())
+
+    four_ways(check, start=start,
               wrong=lambda: produce(right, flush=False),                             # reports never served
               raising=lambda: produce(lambda err, msg: state["delivered"].append(msg.partitions())),
               right=lambda: produce(right))
+    assert check().message.endswith("nothing for a failed one.") and len(state["delivered"]) == 5
     start()
     produce(lambda err, msg: state["delivered"].append((msg.partition(), msg.offset() + 1)))
-    assert "does not match the broker" in ex.delivery_reports(kafka, topic, state["delivered"]).message
+    assert "does not match the broker" in check().message
+    start()  # ignores err: records a failed delivery as if it were one
+    produce(lambda err, msg: state["delivered"].append((msg.partition(), msg.offset())))
+    assert "failed delivery" in check().message and len(state["delivered"]) == 5
+    start()  # the cheat: the list made from SyncProducer's results, no callback at all
+    state["delivered"] = [(r.partition, r.offset) for r in send(topic, *[(k, "v") for k in "abcde"])]
+    assert "no function record" in check().message
 
 
 @pytest.mark.parametrize("figure, labels", [
@@ -215,8 +246,9 @@ def test_3_3_delivery_reports_the_learner_records(kafka, unique):
     (quorum(), ["ACTIVE", "standby", "__cluster_metadata", "majority", "broker 4", "heartbeat"]),
     (quorum(combined_node=1), ["node 1 is broker and controller", "combined mode"]),
     (write_path(), ["acks=all", "min.insync.replicas=2", "high watermark = 4", "NOT_ENOUGH_REPLICAS",
-                    "replica.lag.time.max.ms"]),
-    (failover(), ["NEW leader", "ISR = {2, 3}", "the controller elects", "high watermark"]),
+                    "replica.lag.time.max.ms", "1. produce (the leader gives it offset 5)", "KIP-966"]),
+    (failover(), ["NEW leader", "ISR = {2, 3}", "the controller elects", "high watermark",
+                  "recognised as a duplicate", "truncates its own 5"]),
 ])
 def test_figures_are_valid_svg_with_their_labels(figure, labels):
     svg = figure.to_svg()

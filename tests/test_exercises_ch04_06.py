@@ -93,26 +93,26 @@ def test_4_2_a_new_group_reads_from_the_start(kafka, unique, send):
               wrong=lambda: read(earliest=False), raising=raising, right=lambda: read(earliest=True))
 
 
-def plain_loop(kafka, topic, group, ns, *, until=9, process=lambda msg: msg.value().decode(), close=True):
-    """The learner's loop of 4.3: callbacks record into ns; commit after processing."""
-    ns.update(assigned=[], revoked=[])
-    consumer = Consumer({"bootstrap.servers": kafka, "group.id": group, "auto.offset.reset": "earliest",
-                         "enable.auto.commit": False})
-    processed = []
+def plain_loop(kafka, topic, group, ns, *, until=9, process=lambda msg: msg.value().decode(), auto_commit=False):
+    """The learner's loop of 4.3: callbacks record the TopicPartitions they get into ns; with
+    auto-commit off, commit after processing; with it on (the cheat), commit nothing by hand."""
+    ns.update(assigned=[], revoked=[], processed=[])
+    ns["config"] = {"bootstrap.servers": kafka, "group.id": group, "auto.offset.reset": "earliest",
+                    **({} if auto_commit else {"enable.auto.commit": False})}
+    consumer = Consumer(ns["config"])
     try:
-        consumer.subscribe([topic], on_assign=lambda c, ps: ns["assigned"].extend(p.partition for p in ps),
-                           on_revoke=lambda c, ps: ns["revoked"].extend(p.partition for p in ps))
+        consumer.subscribe([topic], on_assign=lambda c, ps: ns["assigned"].extend(ps),
+                           on_revoke=lambda c, ps: ns["revoked"].extend(ps))
         deadline = time.monotonic() + 15
-        while len(processed) < until and time.monotonic() < deadline:
+        while len(ns["processed"]) < until and time.monotonic() < deadline:
             msg = consumer.poll(0.5)
             if msg is None or msg.error():
                 continue
-            processed.append(process(msg))
-            consumer.commit(message=msg, asynchronous=False)
+            ns["processed"].append(process(msg))
+            if not auto_commit:
+                consumer.commit(message=msg, asynchronous=False)
     finally:
-        if close:
-            consumer.close()
-    return consumer
+        consumer.close()  # with auto-commit on, close() commits what was consumed
 
 
 def test_4_3_the_plain_loop_commits_the_end_and_records_its_partitions(kafka, unique):
@@ -120,24 +120,45 @@ def test_4_3_the_plain_loop_commits_the_end_and_records_its_partitions(kafka, un
 
     def start():
         begin("4.3", kafka, fresh_topics=[topic], partitions=3, forget_groups=[group], quiet=True)
-        plain_fill(kafka, topic, (3, 3, 3))
-        ns.update(assigned=MISSING, revoked=MISSING)
+        producer = Producer({"bootstrap.servers": kafka})
+        for page in range(9):
+            producer.produce(topic, value=f"page {page}", key=f"page-{page}", partition=page % 3)
+        assert producer.flush(15) == 0
+        ns.update(assigned=MISSING, revoked=MISSING, processed=MISSING, config=MISSING)
 
     def check():
-        return ex.plain_loop_committed(kafka, group, topic, ns["assigned"], ns["revoked"])
+        return ex.plain_loop_committed(kafka, group, topic, ns["assigned"], ns["revoked"], ns["processed"],
+                                       ns["config"])
 
     four_ways(check, start=start,
               wrong=lambda: plain_loop(kafka, topic, group, ns, until=1),  # the cell above: one message
               raising=lambda: plain_loop(kafka, topic, group, ns, process=lambda msg: int(msg.value())),
               right=lambda: plain_loop(kafka, topic, group, ns))
+    good = check()
+    assert "auto-commit off" in good.message and "TopicPartitions" in good.message
+
+    start()  # the default auto-commit: close() commits the end, but the loop committed nothing itself
+    plain_loop(kafka, topic, group, ns, auto_commit=True)
+    assert "auto-commit" in check().message and not passes(check())
+
     start()
     plain_loop(kafka, topic, group, ns)
+    ns.update(assigned=[0, 1, 2], revoked=[0, 1, 2])  # literals, not what the callbacks were given
+    assert "assigned holds [0, 1, 2]" in check().message
+    ns.update(assigned=[TopicPartition(topic, p) for p in range(3)], revoked=[(topic, p) for p in range(3)])
+    assert "revoked holds" in check().message
     ns["revoked"] = MISSING
     assert "revoked is not defined" in check().message
-    ns["revoked"] = []
-    assert "on_revoke" in check().hint
-    ns.update(assigned=[TopicPartition(topic, p) for p in range(3)], revoked=[(topic, p) for p in range(3)])
-    assert passes(check())  # TopicPartitions and (topic, partition) pairs count as well as numbers
+    ns.update(revoked=[TopicPartition(topic, p) for p in range(3)], processed=list(reversed(ns["processed"])))
+    assert "processed does not hold" in check().message  # each partition's messages out of order
+
+    start()  # a ConsumerWorker commits; the callbacks' lists are made up
+    config = ConsumerConfig(endpoints=(kafka,), topics=(topic,), consumer_group=group,
+                            start_with_earliest_message=True)
+    with ConsumerWorker(config, lambda message: OK) as worker:
+        ns["processed"] = [m["value"] for m in worker.wait_for(9, timeout=15)]
+    ns.update(assigned=[0, 1, 2], revoked=[0, 1, 2], config={"enable.auto.commit": False})
+    assert not passes(check())
 
 
 # ---- chapter 5 ----------------------------------------------------------------------------------

@@ -62,9 +62,9 @@ class Dispatcher:
 
     # ---- per message ------------------------------------------------------------------------
     def _handle_each(self, consumer: Consumer, messages: list[Message]) -> None:
-        """Call the handler per message; confirmed offsets are stored once per partition at the
-        end of the chunk. A failure sends its partition back to the failed message; the rest of
-        that partition's chunk waits for it."""
+        """Call the handler per message; a confirmed message's offset is stored at once, so the
+        next auto-commit (about once a second) publishes it even while the chunk goes on. A failure
+        sends its partition back to the failed message; the rest of that partition's chunk waits."""
         confirmed, handled = [], {}  # handled: (topic, partition) -> the next offset to commit
         pauses, decode, dead_letters = self.pauses, self.config.decode, self.dead_letters
         try:
@@ -88,15 +88,14 @@ class Dispatcher:
                     continue
                 if dead_letters is not None:
                     dead_letters.settled(msg)
+                consumer.store_offsets(offsets=[TopicPartition(msg.topic(), msg.partition(), msg.offset() + 1)])
                 handled[partition] = msg.offset() + 1
                 if not moved:
                     confirmed.append(message)
         finally:
-            if handled:  # stored even if the worker gives up mid-chunk: what was confirmed stays confirmed
-                consumer.store_offsets(offsets=[TopicPartition(topic, partition, offset)
-                                                for (topic, partition), offset in handled.items()])
-                for (topic, partition), offset in handled.items():
-                    self.assignment.handled(topic, partition, offset)
+            # even if the worker gives up mid-chunk: what was confirmed stays confirmed
+            for (topic, partition), offset in handled.items():
+                self.assignment.handled(topic, partition, offset)
             if confirmed:
                 self.inbox.add(confirmed)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ...client.deadline import Deadline
+from ...client.partitioner import md5_partition
 from .framework import (CheckResult, _checked, _done, _messages_since, _not_yet, _partitions, _text, prediction,
                         started)
 
@@ -41,7 +42,14 @@ def same_key_same_partition(where, topic: str, key: str, at_least: int = 3, exer
     if len(partitions) > 1:
         return _not_yet(exercise, f"The messages with key {key!r} are spread over partitions {partitions}.",
                         "Use the md5 strategy (the default), not random, and no explicit partition.")
-    return _done(exercise, f"{len(keyed)} messages with key {key!r}, all in partition {partitions[0]}.")
+    picked = md5_partition(key, len(_partitions(where, topic) or {0: None}))
+    if partitions[0] != picked:
+        return _not_yet(exercise, f"The messages with key {key!r} are all in partition {partitions[0]}, but the "
+                                  f"md5 strategy puts {key!r} in partition {picked}: something else chose the "
+                                  "partition (an explicit partition=, or another strategy).",
+                        "Let the key decide: the md5 strategy (the default), and no partition= argument.")
+    return _done(exercise, f"{len(keyed)} messages with key {key!r}, all in partition {picked}, the one md5 "
+                           "picks for it.")
 
 
 @_checked("1.3", "chapter.predict(\"1.3\", partition=..., offset=...) before the cell that sends the message: "

@@ -1,6 +1,9 @@
 """The checks of Chapter 3: the producer's configuration, and the plain producer."""
 from __future__ import annotations
 
+import contextlib
+import io
+
 from ...client.names import scoped
 from .framework import MISSING, CheckResult, _checked, _done, _messages_since, _not_yet, _text, started
 
@@ -35,15 +38,28 @@ def _queued(producer) -> int | None:
         return None
 
 
-@_checked("3.2", "produce(topic, value=..., key=...) only queues the message: flush() waits for its delivery "
-                 "and returns how many are still waiting.")
-def plain_send(where, topic: str, key: str, value: str, unsent, producer) -> CheckResult:
-    """The message (key, value) reached the fresh topic after the exercise began, and the
-    learner's producer was flushed (it holds nothing, and flush() returned 0)."""
+def _reported(reports, topic: str, found: list[dict]) -> bool:
+    """Whether a delivery report served by a producer built from conf (its global on_delivery
+    appends (err, msg) to `reports`) says one of the `found` messages was delivered."""
+    places = {(m["partition"], m["offset"]) for m in found}
+    try:
+        return any(err is None and msg.topic() == scoped(topic) and (msg.partition(), msg.offset()) in places
+                   for err, msg in list(reports))
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
+@_checked("3.2", "my_producer = Producer(conf); produce() only queues the message (the client's own thread sends "
+                 "it); flush() waits until every queued message is delivered and serves its delivery report.")
+def plain_send(where, topic: str, key: str, value: str, unsent, producer, reports) -> CheckResult:
+    """The message (key, value) reached the fresh topic after the exercise began, a producer built
+    from the given conf served its delivery report (conf's on_delivery recorded it in `reports`),
+    and my_producer was flushed: it holds nothing, and flush() returned 0."""
     slate = started("3.2")
     if producer is MISSING or _queued(producer) is None:
-        return _not_yet("3.2", "my_producer is not a confluent-kafka Producer yet.",
-                        "my_producer = Producer(chapter.client_config())")
+        return _not_yet("3.2", "my_producer is not a confluent-kafka Producer yet.", "my_producer = Producer(conf)")
+    if reports is MISSING:
+        return _not_yet("3.2", "reports is not defined.", "Run the exercise's first cell: it makes conf and reports.")
     found = [m for m in _messages_since(slate, topic) if (_text(m["key"]), _text(m["value"])) == (key, value)]
     if not found:
         return _not_yet("3.2", f"No message {key!r}: {value!r} reached {topic!r} since the exercise began.",
@@ -52,20 +68,73 @@ def plain_send(where, topic: str, key: str, value: str, unsent, producer) -> Che
         return _not_yet("3.2", f"The message arrived, but my_producer still holds {_queued(producer)} undelivered "
                                "message(s) or unserved delivery report(s): flush() was not called since.",
                         "End with unsent = my_producer.flush(10).")
+    if not _reported(reports, topic, found):
+        return _not_yet("3.2", "The message arrived, but no producer built from conf served a delivery report for "
+                               "it (conf's on_delivery records each one in reports): it was sent some other way.",
+                        "Send it with my_producer = Producer(conf), then my_producer.flush(10).")
     if unsent is MISSING or unsent != 0:
         return _not_yet("3.2", f"The message arrived, but unsent is {unsent!r}.",
                         "Store what flush() returns in unsent (0: nothing is left waiting).")
-    return _done("3.2", f"{key!r}: {value!r} is in {topic!r}, and flush() left nothing behind.")
+    return _done("3.2", f"{key!r}: {value!r} is in {topic!r}; a producer built from conf served its delivery report, "
+                        "my_producer holds nothing, and flush() returned 0.")
 
 
-@_checked("3.3", "Give produce() on_delivery=a function (err, msg) that appends (msg.partition(), msg.offset()) "
-                 "to delivered when err is None; reports arrive only in poll() or flush().")
-def delivery_reports(where, topic: str, delivered, at_least: int = 5) -> CheckResult:
-    """What the learner's delivery callback recorded, (partition, offset) per message, is
-    exactly what the fresh topic received after the exercise began."""
+class _FakeMessage:
+    """What a delivery callback receives, for a test report the check makes up."""
+
+    def __init__(self, topic: str, partition: int, offset: int, error=None):
+        self._fields = {"topic": topic, "partition": partition, "offset": offset, "error": error, "key": b"check",
+                        "value": b"check", "headers": None, "timestamp": (1, 0), "latency": 0.0}
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name not in self._fields:
+            raise AttributeError(name)
+        return lambda: self._fields[name]
+
+    def __len__(self) -> int:
+        return 5
+
+
+def _callback_records(callback, delivered) -> str | None:
+    """Call the learner's callback with one made-up success and one made-up failure: None if it
+    appended (partition, offset) for the success only, else what went wrong. `delivered` is left as it was."""
+    from confluent_kafka import KafkaError
+
+    if not isinstance(delivered, list):
+        return f"delivered is a {type(delivered).__name__}, not a list the callback appends to."
+    before = len(delivered)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            callback(None, _FakeMessage("check", 7, 4242))
+            added = list(delivered[before:])
+            del delivered[before:]
+            failed = KafkaError(KafkaError._MSG_TIMED_OUT)
+            callback(failed, _FakeMessage("check", 7, 4243, failed))
+            added_on_error = list(delivered[before:])
+    except Exception as err:
+        return f"Called with a test report, record raised {type(err).__name__}: {err}."
+    finally:
+        del delivered[before:]
+    if [tuple(a) if isinstance(a, (list, tuple)) else a for a in added] != [(7, 4242)]:
+        return (f"Called with a test report for partition 7, offset 4242, record appended {added!r}, "
+                "not [(7, 4242)].")
+    if added_on_error:
+        return f"Called with a failed delivery (err set), record still appended {added_on_error!r}."
+    return None
+
+
+@_checked("3.3", "def record(err, msg): append (msg.partition(), msg.offset()) to delivered when err is None; "
+                 "pass on_delivery=record to each produce(); reports arrive only in poll() or flush().")
+def delivery_reports(where, topic: str, delivered, callback, at_least: int = 5) -> CheckResult:
+    """The learner's callback `record` appends (partition, offset) for a delivered message and
+    nothing for a failed one (the check calls it with made-up reports), and what `delivered` holds
+    is exactly what the fresh topic received after the exercise began."""
     slate = started("3.3")
     if delivered is MISSING:
         return _not_yet("3.3", "delivered is not set yet.", "delivered = [] before producing.")
+    if callback is MISSING or not callable(callback):
+        return _not_yet("3.3", "There is no function record(err, msg) yet.",
+                        "def record(err, msg): ... and pass on_delivery=record to produce().")
     stored = sorted((m["partition"], m["offset"]) for m in _messages_since(slate, topic))
     if len(stored) < at_least:
         return _not_yet("3.3", f"{topic!r} got {len(stored)} message(s) since the exercise began, not {at_least}.",
@@ -84,7 +153,11 @@ def delivery_reports(where, topic: str, delivered, at_least: int = 5) -> CheckRe
                                f"{extra[:5]} (partition, offset).",
                         "Record msg.partition() and msg.offset() in the callback, once per message, for this "
                         "exercise's topic only (run its first cell again to start over).")
-    return _done("3.3", f"Your callback recorded all {len(recorded)} deliveries, each where the broker holds it.")
+    wrong = _callback_records(callback, delivered)
+    if wrong:
+        return _not_yet("3.3", wrong, "In record, append (msg.partition(), msg.offset()) only when err is None.")
+    return _done("3.3", f"delivered holds the {len(recorded)} places the broker holds, and record(err, msg) appends "
+                        "a delivered message's (partition, offset) and nothing for a failed one.")
 
 
 __all__ = [name for name, value in list(globals().items())

@@ -4,7 +4,8 @@ followers on other brokers copy it, and one member of a consumer group reads it.
     cluster()          # a notebook shows it as SVG
 
 Kafka's facts it draws: producers send to the leader; followers fetch from the leader (a pull);
-the in-sync replicas (ISR) are the leader and the followers caught up with it; consumers fetch
+the in-sync replicas (ISR) are the leader and the followers no more than replica.lag.time.max.ms
+(30 s) behind it (so a follower a message behind is still in sync); consumers fetch
 from the leader (unless a rack-aware setup lets them read a follower); within one group each
 partition is read by one member, and one member may read several partitions.
 """
@@ -23,7 +24,7 @@ def _log(d: Diagram, x: int, y: int, cells: int, color: str, nxt: bool = True) -
 
 def cluster(topic: str = "books") -> Diagram:
     title = f"Partition 0 of {topic!r}: the leader takes writes, followers copy it, one group member reads it"
-    d = Diagram(800, 370, title)
+    d = Diagram(800, 385, title)
     d.text(20, 20, f"Partition 0 of topic {topic!r}, replication factor 3", bold=True, size=14)
     d.box(20, 95, 120, 50, "producer", color="producer", text_color="white")
     d.box(210, 60, 260, 110, color="leader")
@@ -38,8 +39,9 @@ def cluster(topic: str = "books") -> Diagram:
         _log(d, x + 10, 290, 5 - i, "log", nxt=False)
         d.arrow(300 + 60 * i, 172, x + 80, 248, dashed=True)
     d.text(255, 205, "followers fetch from\nthe leader: copies", size=11, anchor="end")
-    d.text(20, 350, "ISR (in-sync replicas) = {1, 2, 3}: the leader and the followers caught up with it; "
-                    "if broker 1 fails, one of them becomes leader.", size=11)
+    d.text(20, 350, "ISR (in-sync replicas) = {1, 2, 3}: the leader and the followers no more than "
+                    "replica.lag.time.max.ms (30 s)\nbehind it; if broker 1 fails, one of them becomes leader.",
+           size=11)
     d.text(540, 290, "broker 3 is one message behind,\nstill fetching", size=11)
     d.box(560, 40, 225, 180, color="white", dashed=True)
     d.text(572, 58, "consumer group 'readers'", bold=True, size=12)

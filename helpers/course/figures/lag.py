@@ -4,9 +4,11 @@ end, what the group has committed, and the lag between the two.
     offsets = {0: (0, 5, 8), 1: (0, 8, 11)}     # partition -> (log start, committed or None, end)
     lag(offsets, topic="exercise_lag", group="exercise-lag")
 
-The end is the high watermark (what get_watermark_offsets returns as `high`, and the
-LOG-END-OFFSET of kafka-consumer-groups): one past the last message every in-sync replica holds,
-as far as consumers can read; once replication has caught up, the offset the next message gets.
+The end is the high watermark (the LOG-END-OFFSET of kafka-consumer-groups): one past the last
+message every in-sync replica holds, as far as consumers can read; once replication has caught
+up, the offset the next message gets. get_watermark_offsets' `high` is the last stable offset, as
+librdkafka's default isolation.level=read_committed asks for it: the high watermark unless a
+transaction is still open on the partition.
 The committed offset is the next offset the group will read (the last processed message's
 offset + 1), so lag = end - committed.
 """
@@ -70,7 +72,7 @@ def _row(d: Diagram, y: int, partition: int, start: int, committed: int | None, 
         d.box(LEFT, y + 8, RIGHT - LEFT, 24, "empty", color="log", rounded=False, dashed=True, size=11)
     _marker(d, LEFT + end * scale, y, f"end {end}", below=True)
     if committed is None:
-        d.text(LEFT, y + 50, "nothing committed", color="note", size=11)
+        d.text(LEFT, y - 4, "nothing committed", color="note", size=11)  # above: "end" is below
     else:
         _marker(d, LEFT + committed * scale, y, f"committed {committed}", below=False)
     d.text(RIGHT + 20, y + 20, f"lag {partition_lag(start, committed, end)}", bold=True, color="leader")

@@ -22,7 +22,7 @@ def _panel(d: Diagram, top: int, listener: str, bound: str, advertised: str, wor
         d.arrow(150, top + 120, 538, top + 120, f"3  produce / fetch at {advertised}: works", size=12, color="good")
     else:
         d.arrow(150, top + 120, 380, top + 120, f"3  connect to {advertised}", size=12, color="bad", dashed=True)
-        d.text(390, top + 120, "Failed to resolve [client]", size=12, color="bad")
+        d.text(155, top + 142, f"the client: Failed to resolve '{advertised}': ...", size=12, color="bad")
 
 
 def listeners(outside: str = "127.0.0.1:19586", inside: str = "127.0.0.1:19592",
