@@ -36,6 +36,8 @@ def test_notebook_shape(path):
     # One setup cell: it checks the environment, finds the broker and applies the learner's prefix.
     assert f"chapter = start_chapter({int(path.name[1:3])}, " in cells[1].source
     assert "chapter.done()" in cells[-1].source  # the end reaches the board
+    # names and client settings come from the chapter, the one place: chapter.topic(), chapter.client_config()
+    assert not [c.source[:60] for c in cells if "scoped(" in c.source or "credentials(" in c.source]
     markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
     assert markdown[0].startswith(f"# {int(path.name[1:3])}.") and "**Goal:**" in markdown[0]
     assert any(m.startswith("## Check yourself") for m in markdown)
