@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -196,3 +197,25 @@ def test_stored_outputs_hold_no_frozen_bars_or_overlong_lines():
                 for line in text.splitlines():
                     assert "0%|" not in line, f"{path.name}: a progress bar saved at 0%"
                     assert len(line) <= 250, f"{path.name}: {line[:80]}"
+
+
+def test_every_concept_figure_is_drawn_in_a_chapter_and_stored_as_svg():
+    """The figures of helpers/course/figures render where their concept is taught: each module is
+    used by a chapter, and the stored outputs hold the SVG itself (what JupyterLab and the website
+    show), next to the figure's title as text (what nbval compares)."""
+    from helpers.course import figures
+
+    folder = Path(figures.__file__).parent
+    modules = {p.stem for p in folder.glob("*.py")} - {"__init__", "svg"}
+    used, stored = set(), 0
+    for path in PATHS:
+        for cell in code_cells(path):
+            used.update(re.findall(r"helpers\.course\.figures\.(\w+)", cell.source))
+            for output in cell.outputs:
+                data = output.get("data", {})
+                if "image/svg+xml" in data:
+                    assert data["image/svg+xml"].lstrip().startswith("<svg"), path.name
+                    assert data["text/plain"].startswith("[figure: "), path.name
+                    stored += 1
+    assert modules <= used, f"figures no chapter draws: {sorted(modules - used)}"
+    assert stored >= len(modules)
