@@ -46,15 +46,25 @@ def test_the_exercise_keys_tell_a_hard_coded_partition_and_the_default_partition
 
 def test_10_1_each_key_where_java_puts_it(kafka, unique):
     topic = f"ex101-{unique}"
-    check = lambda: ex.lands_where_java_would(kafka, topic, JAVA_KEYS, "from Python")  # noqa: E731
-    start = lambda: begin("10.1", kafka, fresh_topics=[topic], partitions=5, quiet=True)  # noqa: E731
+    answer = {}
+    check = lambda: ex.lands_where_java_would(kafka, topic, JAVA_KEYS, "from Python",  # noqa: E731
+                                              answer.get("java_like", ex.MISSING))
+
+    def start():
+        answer.clear()
+        begin("10.1", kafka, fresh_topics=[topic], partitions=5, quiet=True)
+
+    def attempt(**settings):
+        answer["java_like"] = plain(kafka, **settings)
+        send(answer["java_like"], topic, pairs)
+
     pairs = [(key, "from Python") for key in JAVA_KEYS]
     four_ways(check, start=start,
-              wrong=lambda: send(plain(kafka), topic, pairs),                  # consistent_random: CRC32
+              wrong=lambda: attempt(),                                         # consistent_random: CRC32
               raising=lambda: plain(kafka, partitioner="murmur3"),             # no such partitioner
-              right=lambda: send(plain(kafka, partitioner="murmur2_random"), topic, pairs))
+              right=lambda: attempt(partitioner="murmur2_random"))
     start()
-    send(plain(kafka), topic, pairs)
+    attempt()
     assert "CRC32" in check().message
     start()
     send(plain(kafka), topic, pairs, partition=0)                              # the hard-coded partition
@@ -63,14 +73,29 @@ def test_10_1_each_key_where_java_puts_it(kafka, unique):
     start()
     send(plain(kafka, partitioner="murmur2_random"), topic, pairs[:3])         # one key short
     assert "klamm" in check().message
+    start()                                                                    # Java's partitions, by hand
+    answer["java_like"] = plain(kafka)
+    for key, value in pairs:
+        answer["java_like"].produce(topic, value=value, key=key, partition=murmur2_partition(key, 5))
+    answer["java_like"].flush(15)
+    result = check()
+    assert not passes(result) and "placed by hand" in result.message
+    answer["java_like"] = SyncProducer(endpoints=[kafka], partition_strategy="murmur2")  # the helpers' producer
+    result = check()
+    assert not passes(result) and "not a confluent_kafka.Producer" in result.message
+    answer.clear()
+    assert "java_like is not defined" in check().message
 
 
 def test_10_2_a_grown_topic_keeps_its_messages_and_moves_the_key(kafka, unique):
     topic = f"ex102-{unique}"
     admin = AdminClient({"bootstrap.servers": kafka})
-    check = lambda: ex.grown_topic(kafka, topic, 4, before=KEYS, key="dora")  # noqa: E731
+    answer = {}
+    check = lambda: ex.grown_topic(kafka, topic, 4, before=KEYS, key="dora",  # noqa: E731
+                                   producer=answer.get("grown", ex.MISSING))
 
     def start():
+        answer.clear()
         begin("10.2", kafka, fresh_topics=[topic], partitions=2, quiet=True)
         send(plain(kafka, partitioner="murmur2_random"), topic, [(key, "before") for key in KEYS])
 
@@ -79,11 +104,13 @@ def test_10_2_a_grown_topic_keeps_its_messages_and_moves_the_key(kafka, unique):
 
     def remade():  # the old weak spot: a topic made again with 4 partitions, no growth
         recreate_topic(kafka, topic, partitions=4)
-        send(plain(kafka, partitioner="murmur2_random"), topic, [("dora", "after")])
+        answer["grown"] = plain(kafka, partitioner="murmur2_random")
+        send(answer["grown"], topic, [("dora", "after")])
 
     def right():
         grow()
-        send(plain(kafka, partitioner="murmur2_random"), topic, [("dora", "after")])
+        answer["grown"] = plain(kafka, partitioner="murmur2_random")
+        send(answer["grown"], topic, [("dora", "after")])
 
     four_ways(check, start=start, wrong=remade, raising=lambda: grow(1), right=right)
     start()
@@ -98,6 +125,20 @@ def test_10_2_a_grown_topic_keeps_its_messages_and_moves_the_key(kafka, unique):
     grow()
     send(early, topic, [("dora", "after")])
     assert "still counted 2" in check().message
+    start()                                                                    # dora by a new producer, the old one named
+    early = plain(kafka, partitioner="murmur2_random")
+    send(early, topic, [("eva", "early")])
+    grow()
+    send(plain(kafka, partitioner="murmur2_random"), topic, [("dora", "after")])
+    answer["grown"] = early
+    result = check()
+    assert not passes(result) and "still counts 2" in result.message
+    start()                                                                    # by hand, default partitioner
+    grow()
+    answer["grown"] = plain(kafka)
+    send(answer["grown"], topic, [("dora", "after")], partition=murmur2_partition("dora", 4))
+    result = check()
+    assert not passes(result) and "partitioner is not murmur2" in result.message
 
 
 def test_10_3_predict_how_many_keys_move(kafka, unique):
@@ -226,7 +267,7 @@ def test_in_a_workshop_the_checks_read_the_learners_own_topics(kafka, unique):
         begin("10.1", kafka, fresh_topics=["exercise_java"], partitions=5, quiet=True)
         java_like = Producer(chapter.client_config({"partitioner": "murmur2_random"}))
         send(java_like, chapter.topic("exercise_java"), [(key, "from Python") for key in JAVA_KEYS])
-        assert passes(ex.lands_where_java_would(kafka, "exercise_java", JAVA_KEYS, "from Python"))
+        assert passes(ex.lands_where_java_would(kafka, "exercise_java", JAVA_KEYS, "from Python", java_like))
         begin("12.1", kafka, absent_topics=["exercise_profiles"], quiet=True)
         create_compacted(kafka, chapter.topic("exercise_profiles"))
         assert chapter.topic("exercise_profiles") == f"w{unique}.exercise_profiles"

@@ -178,12 +178,16 @@ def test_11_4_nothing_is_lost_when_the_loop_commits_after_processing(kafka, uniq
         send(topic, [(f"inv-{n:02d}", "5 EUR") for n in range(12)])
         state["test"] = CrashTest(kafka, topic, effects, group=group, crash_after=7)
 
-    def loop(commit: str):
-        """One life of the learner's loop: commit "before" or "after" processing, or "never"."""
+    def loop(commit: str, from_zero: bool = False):
+        """One life of the learner's loop: commit "before" or "after" processing, or "never";
+        `from_zero`: assign offset 0 at every start instead of subscribing (a cheat)."""
         consumer = Consumer({"bootstrap.servers": kafka, "group.id": group, "auto.offset.reset": "earliest",
                              "enable.auto.commit": False, "enable.partition.eof": True})
         try:
-            consumer.subscribe([topic])
+            if from_zero:
+                consumer.assign([TopicPartition(topic, 0, 0)])
+            else:
+                consumer.subscribe([topic])
             at_end, deadline = False, Deadline(15)
             while not at_end and not deadline.expired():
                 batch = []
@@ -219,6 +223,11 @@ def test_11_4_nothing_is_lost_when_the_loop_commits_after_processing(kafka, uniq
     start()
     assert run("never").lost == []                                   # nothing lost, but nothing committed
     assert "committed nothing" in str(check())
+    start()                                                          # commit first, but every life from 0
+    state["test"].run(lambda: loop("before", from_zero=True))
+    assert not state["test"].report.lost
+    result = check()
+    assert not passes(result) and "did again 7 invoices" in result.message
 
 
 # ---- the figures ---------------------------------------------------------------------------------

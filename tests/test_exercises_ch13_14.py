@@ -3,11 +3,12 @@ ways (untouched, wrong, raising, right twice) on the real broker, from the exerc
 slate; and the share-group states figure."""
 from __future__ import annotations
 
+import random
 import time
 from xml.dom import minidom
 
 import pytest
-from confluent_kafka import AcknowledgeType, Consumer, ShareConsumer
+from confluent_kafka import AcknowledgeType, Consumer, ShareConsumer, TopicPartition
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
 
 from exercise_ways import four_ways, passes
@@ -15,6 +16,7 @@ from helpers import OK, SyncProducer, recreate_topic
 from helpers.client.share import REJECT, configure_share_group
 from helpers.course import exercises as ex
 from helpers.course.demos.rebalance import rebalance_timeline
+from helpers.course.demos.share_demo import dead_letter_topic_for
 from helpers.course.exercises.framework import begin, predict, reveal
 from helpers.course.figures.share_states import STATES, share_states
 
@@ -22,16 +24,18 @@ JOBS = ["7", "12", "seven", "40", "", "-3", "4.5", "99"]      # exercise 14.3's;
 
 
 # ---- chapter 13 ---------------------------------------------------------------------------------
-def read_all(kafka, topic, group, count, protocol="consumer", commit=True, close=True, **settings):
-    """A learner's 13.1 loop: read `count` messages, commit, close."""
+def read_all(kafka, topic, group, count, protocol="consumer", commit=True, close=True, values=None, **settings):
+    """A learner's 13.1 loop: read `count` messages (their values appended to `values`), commit, close."""
     consumer = Consumer({"bootstrap.servers": kafka, "group.id": group, "group.protocol": protocol,
                          "auto.offset.reset": "earliest", "enable.auto.commit": False, **settings})
+    values = [] if values is None else values
     try:
         consumer.subscribe([topic])
-        read, deadline = 0, time.monotonic() + 15
-        while read < count and time.monotonic() < deadline:
+        deadline = time.monotonic() + 15
+        while len(values) < count and time.monotonic() < deadline:
             message = consumer.poll(0.5)
-            read += message is not None and message.error() is None
+            if message is not None and message.error() is None:
+                values.append(message.value().decode())
         if commit:
             consumer.commit(asynchronous=False)
     finally:
@@ -42,17 +46,39 @@ def read_all(kafka, topic, group, count, protocol="consumer", commit=True, close
 
 def test_13_1_a_consumer_protocol_group_read_everything(kafka, unique):
     topic, group = f"ex131-{unique}", f"ex131-{unique}"
-    check = lambda: ex.modern_group_read_everything(kafka, topic, group)  # noqa: E731
+    read = {}
+    check = lambda: ex.modern_group_read_everything(kafka, topic, group, read.get("values", ex.MISSING))  # noqa: E731
 
     def start():
+        read.clear()
         begin("13.1", kafka, fresh_topics=[topic], partitions=4, forget_groups=[group], quiet=True)
         with SyncProducer(endpoints=[kafka]) as producer:
-            producer.produce_batch(topic, [(f"order-{n}", f"order {n}") for n in range(12)])
+            producer.produce_batch(topic, [(f"order-{n}", f"order {n}: {random.randint(1, 99)} EUR")
+                                           for n in range(12)])
+
+    def right():
+        read["values"] = []
+        read_all(kafka, topic, group, 12, values=read["values"])
 
     four_ways(check, start=start,
               wrong=lambda: read_all(kafka, topic, group, 12, protocol="classic"),
               raising=lambda: read_all(kafka, topic, group, 12, **{"session.timeout.ms": 10000}),
-              right=lambda: read_all(kafka, topic, group, 12))
+              right=right)
+    start()                                                       # commits the ends without reading: a cheat
+    cheat = Consumer({"bootstrap.servers": kafka, "group.id": group, "group.protocol": "consumer"})
+    try:
+        cheat.subscribe([topic])
+        deadline = time.monotonic() + 15
+        while len(cheat.assignment()) < 4 and time.monotonic() < deadline:
+            cheat.poll(0.2)                                        # joins; what it polls is not kept
+        ends = [TopicPartition(topic, p, cheat.get_watermark_offsets(TopicPartition(topic, p), 10)[1])
+                for p in range(4)]
+        cheat.commit(offsets=ends, asynchronous=False)
+    finally:
+        cheat.close()
+    read["values"] = [f"order {n}" for n in range(12)]            # what the cell above once wrote
+    result = check()
+    assert not passes(result) and "not the 12 messages" in result.message
     start()
     read_all(kafka, topic, group, 12, protocol="classic")
     assert "classic group" in check().message
@@ -198,43 +224,78 @@ def acknowledge_jobs(kafka, topic, group, verdict=None, close=True, stop_after=N
     return rejected, consumer
 
 
+def implicit_loop(kafka, topic, group):
+    """A cheat: implicit mode accepts everything polled; the offsets of the non-numbers computed aside."""
+    consumer = ShareConsumer({"bootstrap.servers": kafka, "group.id": group, "log_level": 3})
+    try:
+        consumer.subscribe([topic])
+        seen, deadline = 0, time.monotonic() + 15
+        while seen < len(JOBS) and time.monotonic() < deadline:
+            seen += len([r for r in consumer.poll(0.5) if r.error() is None])
+        consumer.commit_sync(15)                                                 # implicit: accepts what it polled
+    finally:
+        consumer.close()
+
+
 def test_14_3_every_job_acknowledged_by_a_plain_share_consumer(kafka, unique):
     topic, group = f"ex143-{unique}", f"ex143-{unique}"
-    answer = {}
-    check = lambda: ex.share_records_acknowledged(kafka, topic, group, answer.get("rejected", ex.MISSING))  # noqa: E731
+    check = lambda: ex.share_records_acknowledged(kafka, topic, group)  # noqa: E731
 
     def start():
-        answer.clear()
         begin("14.3", kafka, fresh_topics=[topic], quiet=True)
-        configure_share_group(kafka, group, {"share.auto.offset.reset": "earliest"})
+        assert dead_letter_topic_for(kafka, group, topic) == f"dlq.{topic}"
         with SyncProducer(endpoints=[kafka]) as producer:
             producer.produce_batch(topic, [(f"job-{n}", value) for n, value in enumerate(JOBS)])
 
-    def run(**kw):
-        answer["rejected"] = acknowledge_jobs(kafka, topic, group, **kw)[0]
-
     def raising():
-        answer["rejected"] = []
         acknowledge_jobs(kafka, topic, group, verdict=lambda r: AcknowledgeType.ACCEPT if int(r.value()) else None)
 
-    four_ways(check, start=start,
-              wrong=lambda: run(verdict=lambda r: AcknowledgeType.ACCEPT),       # everything accepted
-              raising=raising,                                                   # int("seven") raises mid-poll
-              right=lambda: run())
-    start()                                                                      # released, not rejected
-    run(verdict=lambda r: AcknowledgeType.RELEASE if r.offset() in (2, 4, 6) else AcknowledgeType.ACCEPT)
-    answer["rejected"] = [2, 4, 6]
-    result = check()
-    assert "[2, 4, 6]" in result.message and "again" in result.message
-    assert "cannot pass any more" in check().message                             # the check took them back
-    start()
-    rejected, left_open = acknowledge_jobs(kafka, topic, group, close=False)
-    answer["rejected"] = rejected
     try:
-        assert "still open" in check().message
+        four_ways(check, start=start,
+                  wrong=lambda: acknowledge_jobs(kafka, topic, group, verdict=lambda r: AcknowledgeType.ACCEPT),
+                  raising=raising,                                               # int("seven") raises mid-poll
+                  right=lambda: acknowledge_jobs(kafka, topic, group))
+        start()                                                                  # implicit mode: all accepted
+        implicit_loop(kafka, topic, group)
+        result = check()
+        assert not passes(result) and "[2, 4, 6]" in result.message and "accepted" in result.message
+        start()                                                                  # a number rejected too
+        acknowledge_jobs(kafka, topic, group, verdict=lambda r: AcknowledgeType.REJECT if r.offset() in (0, 2, 4, 6)
+                         else AcknowledgeType.ACCEPT)
+        result = check()
+        assert not passes(result) and "[0]" in result.message
+        start()                                                                  # released, not rejected
+        acknowledge_jobs(kafka, topic, group, verdict=lambda r: AcknowledgeType.RELEASE if r.offset() in (2, 4, 6)
+                         else AcknowledgeType.ACCEPT)
+        result = check()
+        assert "[2, 4, 6]" in result.message and "again" in result.message
+        assert "cannot pass any more" in check().message                         # the check took them back
+        start()
+        _, left_open = acknowledge_jobs(kafka, topic, group, close=False)
+        try:
+            assert "still open" in check().message
+        finally:
+            left_open.close()
+        assert passes(check())                                                   # closed: every ack arrived
     finally:
-        left_open.close()
-    assert passes(check())                                                       # closed: every ack arrived
+        AdminClient({"bootstrap.servers": kafka}).delete_topics([f"dlq.{topic}"])
+
+
+def test_14_3_in_a_workshop_the_dead_letter_topic_is_under_dlq_and_the_learners_prefix(kafka, unique):
+    from helpers.client.names import learner_scope, scoped
+
+    learner = f"w{unique}"
+    with learner_scope(learner):
+        begin("14.3", kafka, fresh_topics=["exercise_jobs"], quiet=True)
+        assert dead_letter_topic_for(kafka, "exercise-workers", "exercise_jobs") == f"dlq.{learner}.exercise_jobs"
+        with SyncProducer(endpoints=[kafka]) as producer:
+            producer.produce_batch("exercise_jobs", [(f"job-{n}", value) for n, value in enumerate(JOBS)])
+        try:
+            acknowledge_jobs(kafka, scoped("exercise_jobs"), scoped("exercise-workers"))
+            result = ex.share_records_acknowledged(kafka, "exercise_jobs", "exercise-workers")
+            assert passes(result) and f"dlq.{learner}.exercise_jobs" in result.message
+        finally:
+            AdminClient({"bootstrap.servers": kafka}).delete_topics([f"dlq.{learner}.exercise_jobs"])
 
 
 # ---- the figure -----------------------------------------------------------------------------------
@@ -243,6 +304,6 @@ def test_the_share_states_figure_names_the_states_and_the_transitions():
     svg = figure.to_svg()
     minidom.parseString(svg)                                                     # valid XML
     for label in [*STATES, "ACCEPT", "REJECT", "RELEASE, lock expired,", "delivery count + 1", "locked 2 s",
-                  "expired on delivery 3", "share.record.lock.duration.ms (2000 ms)", "share.delivery.count.limit"]:
+                  "session ended", "on delivery 3 (the limit)", "RENEW:", "share.record.lock.duration.ms (2000 ms)", "share.delivery.count.limit"]:
         assert label in svg, label
     assert repr(figure) == "[figure: A share-group record's states]"

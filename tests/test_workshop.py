@@ -337,3 +337,16 @@ def test_the_leader_demonstration_stops_a_node_and_brings_it_back(tmp_path):
     finally:
         stop(trio)
 
+
+
+def test_a_learner_may_create_and_read_their_dead_letter_topics_and_nothing_more():
+    from confluent_kafka.admin import AclOperation, ResourcePatternType, ResourceType
+
+    from helpers.workshop.access import acl_bindings
+
+    dead_letters = {b.operation for b in acl_bindings("ana")
+                    if b.restype == ResourceType.TOPIC and b.name == "dlq.ana."}
+    assert dead_letters == {AclOperation.CREATE, AclOperation.READ, AclOperation.DESCRIBE}
+    assert all(b.resource_pattern_type == ResourcePatternType.PREFIXED for b in acl_bindings("ana")
+               if b.name.startswith("dlq."))
+    assert not [b for b in acl_bindings("ana") if b.name in ("dlq.", "dlq")]    # never another learner's

@@ -107,10 +107,16 @@ def plot_rebalance(timelines) -> Figure:
         for at, mark in timeline.marks:
             ax.axvline(at, color="black", linestyle="--", linewidth=1)
             ax.text(at, timeline.partitions - 0.45, f" {mark}", fontsize=8, va="bottom")
-        for lo, hi in timeline.stops:
+        for n, (lo, hi) in enumerate(timeline.stops):
             ax.axvspan(lo, max(hi, lo + span * 0.012), color="tab:red", alpha=0.35, label="stop-the-world")
-            ax.text(hi + span * 0.015, -0.95, f"all stopped {1000 * (hi - lo):.0f} ms", color="tab:red", fontsize=8,
-                    va="center")
+            # Named by the change that caused it (the last mark before it): a stop can come seconds
+            # after its cause, next to a later mark's line.
+            cause = max(((at, mark) for at, mark in timeline.marks if at <= lo), default=(0, ""))[1]
+            late = hi > span * 0.7  # near the right edge: the label goes to the band's left
+            row = -0.62 if n % 2 == 0 else -1.02  # alternate rows: two labels never overlap
+            ax.text(lo - span * 0.015 if late else hi + span * 0.015, row, f"stopped {1000 * (hi - lo):.0f} ms"
+                    + (f" ({cause})" if cause else ""), color="tab:red", fontsize=7.5, va="center",
+                    ha="right" if late else "left")
         ax.set_yticks(range(timeline.partitions), [f"p{p}" for p in range(timeline.partitions)])
         ax.set_ylim(-1.3, timeline.partitions)  # a row below p0 for the stops' lengths
         steps = ", ".join(f"{mark}: first gave up {n}" for mark, n in timeline.gave_up.items())
@@ -156,9 +162,10 @@ def plot_groups_side_by_side(group_owners: dict[str, list[int]], share_outcomes)
         marker = {"accept": "o", "release": "x", "reject": "s"}[outcome.verdict]
         right.scatter(outcome.offset, outcome.delivery_count, color=colour[outcome.member], marker=marker,
                       s=60 if outcome.verdict != "accept" else 20, zorder=3)
-        if outcome.verdict != "accept":
+        if outcome.verdict != "accept":  # released above its mark, rejected below: never on top of each other
             right.annotate(names[outcome.verdict], (outcome.offset, outcome.delivery_count), fontsize=8,
-                           xytext=(4, 6), textcoords="offset points")
+                           xytext=(0, 7 if outcome.verdict == "release" else -13), textcoords="offset points",
+                           ha="center")
     for member in sorted({o.member for o in share_outcomes}):
         right.scatter([], [], color=colour[member], label=member)
     for verdict, marker in (("accept", "o"), ("release", "x"), ("reject", "s")):
@@ -166,6 +173,6 @@ def plot_groups_side_by_side(group_owners: dict[str, list[int]], share_outcomes)
     right.set(xlabel="offset in partition 0", ylabel="delivery", title="share group: one mark per delivery")
     deliveries = sorted({o.delivery_count for o in share_outcomes}) or [1]
     right.set_yticks(deliveries)
-    right.set_ylim(0.5, max(deliveries) + 0.7)
+    right.set_ylim(0.2, max(deliveries) + 0.7)  # room for a label below delivery 1
     right.legend(fontsize=8, ncol=2, loc="upper right")
     return figure

@@ -31,6 +31,11 @@ GROUP_OPERATIONS = (AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELET
                     AclOperation.ALTER_CONFIGS)
 # Chapter 11's transactional producer: its transactional.id is under the learner's prefix too.
 TRANSACTION_OPERATIONS = (AclOperation.WRITE, AclOperation.DESCRIBE)
+# Chapter 14's dead-letter topic, "dlq.<learner>.<topic>": Kafka requires the "dlq." prefix
+# (errors.deadletterqueue.topic.name.prefix). The exercise creates it; the check reads it; the
+# broker itself writes to it.
+DEAD_LETTER_PREFIX = "dlq."
+DEAD_LETTER_OPERATIONS = (AclOperation.CREATE, AclOperation.READ, AclOperation.DESCRIBE)
 
 
 class WorkshopError(CodealongError):
@@ -67,6 +72,8 @@ def acl_bindings(learner: str) -> list[AclBinding]:
     own += [allow(ResourceType.GROUP, prefix, ResourcePatternType.PREFIXED, op) for op in GROUP_OPERATIONS]
     own += [allow(ResourceType.TRANSACTIONAL_ID, prefix, ResourcePatternType.PREFIXED, op)
             for op in TRANSACTION_OPERATIONS]
+    own += [allow(ResourceType.TOPIC, DEAD_LETTER_PREFIX + prefix, ResourcePatternType.PREFIXED, op)
+            for op in DEAD_LETTER_OPERATIONS]
     shared = [allow(ResourceType.TOPIC, SHARED_PREFIX, ResourcePatternType.PREFIXED, op)
               for op in (AclOperation.READ, AclOperation.DESCRIBE)]
     shared.append(allow(ResourceType.TOPIC, PROGRESS_TOPIC, ResourcePatternType.LITERAL, AclOperation.WRITE))
@@ -128,12 +135,14 @@ class ResetReport:
 
 
 def reset_learner(admin: Connection, learner: str, timeout: float = 60) -> ResetReport:
-    """Delete the learner's topics and consumer groups (everything under `<learner>.`), nothing else.
+    """Delete the learner's topics and consumer groups (everything under `<learner>.`, and their
+    dead-letter topics under `dlq.<learner>.`), nothing else.
     A group with live members cannot be deleted: the error says to stop the learner's consumers."""
     prefix = f"{check_learner(learner)}."
+    theirs = (prefix, DEAD_LETTER_PREFIX + prefix)
     deadline = Deadline(timeout)
     client = admin_for(admin)
-    topics = sorted(t for t in client.list_topics(timeout=deadline.remaining(0.5)).topics if t.startswith(prefix))
+    topics = sorted(t for t in client.list_topics(timeout=deadline.remaining(0.5)).topics if t.startswith(theirs))
     if topics:
         _results(client.delete_topics(topics, request_timeout=deadline.remaining(0.5)), "delete topics",
                  deadline.remaining(0.5))
@@ -143,7 +152,7 @@ def reset_learner(admin: Connection, learner: str, timeout: float = 60) -> Reset
         _results(client.delete_consumer_groups(groups, request_timeout=deadline.remaining(0.5)), "delete groups",
                  deadline.remaining(0.5), fix=f"A group with running consumers cannot be deleted: ask {learner} to stop "
                  "them (or restart the notebook's kernel), then reset again.")
-    gone = deadline.until(lambda: not any(t.startswith(prefix) for t in
+    gone = deadline.until(lambda: not any(t.startswith(theirs) for t in
                                           client.list_topics(timeout=deadline.remaining(0.5)).topics), step=0.2)
     if not gone:
         raise WorkshopError(f"{learner}'s topics were still listed {timeout:g} s after their deletion.",

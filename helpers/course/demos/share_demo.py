@@ -3,7 +3,10 @@ acknowledges them, and is killed; its connection closes with it, its share sessi
 the broker hands its records to another member (a member that hangs but stays connected
 keeps them until their locks expire).
 
-    held = kill_a_member_holding_records(BOOTSTRAP_SERVERS, "urgent-printers", "urgent_jobs")
+    held = kill_a_member_holding_records(BOOTSTRAP_SERVERS, "rescuers", "urgent_jobs")
+
+And exercise 14.3's dead-letter topic: `dead_letter_topic_for(...)` makes `dlq.<topic>` (Kafka's
+required prefix for a share group's dead-letter topic) and points the share group at it.
 """
 from __future__ import annotations
 
@@ -52,6 +55,38 @@ def kill_a_member_holding_records(where, group: str, topic: str, timeout: float 
         raise CodealongError(f"The member in process {member.pid} acquired no record within {timeout:g} s.",
                              "Send records first, and set share.auto.offset.reset=earliest on a new group.")
     return [int(offset) for offset in line.split()[1:]]
+
+
+def dead_letter_name(topic: str) -> str:
+    """The dead-letter topic of `topic` for exercise 14.3: "dlq." + the topic's (scoped) name. The
+    broker requires the prefix (errors.deadletterqueue.topic.name.prefix, "dlq." by default)."""
+    return "dlq." + scoped(topic)
+
+
+def dead_letter_topic_for(where, group: str, topic: str, timeout: float = 15.0) -> str:
+    """Create the dead-letter topic of `topic` if it is missing (it must exist: the broker creates
+    none by default, errors.deadletterqueue.auto.create.topics.enable=false) with the topic config
+    that lets share groups write to it, and set it as the share group's dead-letter topic (KIP-1191),
+    with the group starting at the earliest record. Returns the dead-letter topic's name."""
+    from confluent_kafka import KafkaError, KafkaException
+    from confluent_kafka.admin import NewTopic
+
+    from ...client.share import configure_share_group
+    from ...client.topics import admin_for
+
+    name = dead_letter_name(topic)
+    admin = admin_for(where)  # kept in a name: the future needs the client alive
+    future = admin.create_topics([NewTopic(name, 1, 1, config={"errors.deadletterqueue.group.enable": "true"})],
+                                 request_timeout=timeout)[name]
+    try:
+        future.result(timeout)
+    except KafkaException as err:
+        if err.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:  # kept from an earlier run: fine
+            raise
+    Deadline(timeout).until(lambda: name in admin.list_topics(timeout=timeout).topics, step=0.1)
+    configure_share_group(where, group, {"share.auto.offset.reset": "earliest",
+                                         "errors.deadletterqueue.topic.name": name})
+    return name
 
 
 if __name__ == "__main__":  # python -m helpers.course.demos.share_demo BOOTSTRAP GROUP TOPIC

@@ -3,16 +3,20 @@ from __future__ import annotations
 
 from ...client.names import scoped
 from ...client.topics import admin_for
-from .framework import (MISSING, CheckResult, _checked, _committed, _done, _not_yet, _partitions, prediction,
-                        started)
+from .framework import (MISSING, CheckResult, _checked, _committed, _done, _messages, _not_yet, _partitions,
+                        _text, prediction, started)
 
 
 @_checked("13.1", "Consumer(chapter.client_config({\"group.id\": ..., \"group.protocol\": \"consumer\", "
                   "\"auto.offset.reset\": \"earliest\"})), subscribe, poll until every message is read (with a "
-                  "deadline), commit(asynchronous=False), close() in finally.")
-def modern_group_read_everything(where, topic: str, group: str) -> CheckResult:
+                  "deadline, keeping each message's value in the list `values`), commit(asynchronous=False), "
+                  "close() in finally.")
+def modern_group_read_everything(where, topic: str, group: str, values=MISSING) -> CheckResult:
     """The group (forgotten when the exercise began) is a consumer-protocol group with no member
-    left, and it committed the end of every partition of the (fresh) topic."""
+    left, it committed the end of every partition of the (fresh) topic, and `values` holds every
+    message's value (drawn at random when the exercise began: only reading finds them)."""
+    from collections import Counter
+
     from confluent_kafka import ConsumerGroupState, ConsumerGroupType
 
     started("13.1")  # which recreated the topic and forgot the group: what is there now came since
@@ -37,9 +41,16 @@ def modern_group_read_everything(where, topic: str, group: str) -> CheckResult:
         return _not_yet("13.1", f"The group committed {committed or 'nothing'}; the partitions end at {ends}.",
                         "Poll until you have read every message (count them), then commit(asynchronous=False) "
                         "before close().")
-    return _done("13.1", f"{scoped(group)!r} is a consumer-protocol group (the broker assigned its "
-                         f"{len(ends)} partitions) and committed every partition's end: {sum(ends.values())} "
-                         "messages read.")
+    stored = Counter(_text(m["value"]) for m in _messages(where, topic))
+    if values is MISSING or not isinstance(values, (list, tuple)):
+        return _not_yet("13.1", "values is not a list of the values you read yet.",
+                        "values = [] before the loop; values.append(message.value().decode()) for each message.")
+    if Counter(_text(v) for v in values) != stored:
+        return _not_yet("13.1", f"values holds {len(values)} value(s), not the {sum(stored.values())} messages of "
+                                f"{scoped(topic)!r} (each once).",
+                        "Append each message's value as you poll it; run the exercise's first cell again.")
+    return _done("13.1", f"{scoped(group)!r} is a consumer-protocol group with no member left; it committed every "
+                         f"partition's end ({sum(ends.values())} messages), and you read each of them once.")
 
 
 @_checked("13.2", "chapter.predict(\"13.2\", classic=..., consumer=...) (partitions `first` gives up when `second` "

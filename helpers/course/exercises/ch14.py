@@ -75,7 +75,7 @@ def number_jobs_handler(handler) -> CheckResult:
                             "int(value) decides: a whole number (signs and spaces around it allowed) is a job; "
                             "anything else, including an empty value or None, is rejected.")
     return _done("14.2", f"All {len(_HANDLER_CASES)} values right: numbers accepted; text, decimals, empty values, "
-                         "undecodable bytes and None rejected once, never redelivered.")
+                         "undecodable bytes and None would be rejected (archived, never redelivered).")
 
 
 def _open_consumers_of(topic: str) -> int:
@@ -127,12 +127,59 @@ def _come_back(where, topic: str, group: str, timeout: float) -> list[int]:
     return sorted(found)
 
 
+def _dead_letters(where, topic: str, since_ms: int, wanted: list[int], timeout: float) -> dict[int, str] | None:
+    """Offset -> the broker's reason, for each record of `topic` the group's dead-letter topic
+    received since `since_ms` (the broker writes one record per record it gives up on, with
+    __dlq.errors.* headers); read until `wanted` are all there or the deadline. None: no such topic."""
+    import uuid
+
+    import confluent_kafka
+    from confluent_kafka import TopicPartition
+
+    from ...client.config import as_connection
+    from ...client.errors import CLIENT_LOG
+    from ..demos.share_demo import dead_letter_name
+
+    name = dead_letter_name(topic)
+    reader = confluent_kafka.Consumer({**as_connection(where).client_settings(), "logger": CLIENT_LOG,
+                                       "group.id": scoped(f"dlq-reader-{uuid.uuid4().hex[:8]}"),
+                                       "enable.auto.commit": False, "enable.partition.eof": True})
+    found: dict[int, str] = {}
+    deadline = Deadline(timeout)
+    try:
+        listed = reader.list_topics(name, timeout=deadline.remaining(0.5)).topics.get(name)
+        if listed is None or listed.error is not None:
+            return None
+        start = 0
+        while not deadline.expired():
+            reader.assign([TopicPartition(name, 0, start)])
+            while not deadline.expired():
+                record = reader.poll(0.2)
+                if record is None:
+                    continue
+                if record.error() is not None:
+                    break  # the end of the partition, for now
+                start = record.offset() + 1
+                headers = {key: (data or b"").decode("utf-8", "replace") for key, data in record.headers() or []}
+                if record.timestamp()[1] >= since_ms and headers.get("__dlq.errors.topic") == topic:
+                    found[int(headers.get("__dlq.errors.offset", -1))] = headers.get("__dlq.errors.message", "")
+            if set(wanted) <= set(found):
+                break
+            deadline.wait(0.2)  # the broker writes them a moment after the acknowledgement
+    finally:
+        reader.close()
+    return found
+
+
 @_checked("14.3", "ShareConsumer(chapter.client_config({\"group.id\": ..., \"share.acknowledgement.mode\": "
                   "\"explicit\"})), subscribe, poll with a deadline, acknowledge(record, AcknowledgeType.ACCEPT or "
-                  ".REJECT) for every record, commit_sync(), close() in finally; rejected = [their offsets].")
-def share_records_acknowledged(where, topic: str, group: str, rejected, timeout: float = 15.0) -> CheckResult:
+                  ".REJECT) for every record, commit_sync(), close() in finally.")
+def share_records_acknowledged(where, topic: str, group: str, timeout: float = 15.0) -> CheckResult:
     """Every job of the (fresh) topic was acknowledged by the group: none comes back to a second
-    share consumer; the learner's consumer is closed; `rejected` names exactly the non-numbers."""
+    share consumer; the learner's consumer is closed; and the group's dead-letter topic received,
+    as REJECTED by a client, exactly the jobs that are not whole numbers (an ACCEPT writes nothing there)."""
+    from ..demos.share_demo import dead_letter_name
+
     problem = _share_problem(where)
     if problem:
         return _not_yet("14.3", f"Share groups are not available here: {problem}", "Use a cluster and client "
@@ -153,24 +200,41 @@ def share_records_acknowledged(where, topic: str, group: str, rejected, timeout:
         except (TypeError, ValueError):
             pass
     should_reject = sorted(m["offset"] for m in jobs if m["offset"] not in numbers)
-    if rejected is MISSING:
-        return _not_yet("14.3", "rejected is not set yet.", "Keep the offsets you rejected in a list: rejected.")
     if slate.began_ms in _SPOILED:
         return _not_yet("14.3", "An earlier check found jobs nobody had acknowledged and took them back: this run of "
                                 "the exercise cannot pass any more.", "Run the exercise's first cell again, then "
                         "your loop, then the check.")
-    if sorted(rejected) != should_reject:
-        return _not_yet("14.3", f"rejected is {sorted(rejected)}; the jobs whose value is not a whole number are at "
-                                f"offsets {should_reject}.", "REJECT exactly the records int(record.value()) "
-                        "refuses, ACCEPT the others; run the exercise's first cell again.")
     back = _come_back(where, scoped(topic), scoped(group), timeout)
     if back:
         _SPOILED.add(slate.began_ms)
         return _not_yet("14.3", f"The group delivered offsets {back} again: nobody acknowledged them (or they "
                                 "were released).", "Acknowledge every record with ACCEPT or REJECT, then "
                         "commit_sync() before close(); run the exercise's first cell again.")
-    return _done("14.3", f"All {len(jobs)} jobs acknowledged by the group, none delivered again; "
-                         f"{len(should_reject)} rejected ({should_reject}), the others accepted.")
+    dlq = dead_letter_name(topic)
+    dead = _dead_letters(where, scoped(topic), slate.began_ms, should_reject, min(timeout, 5.0))
+    if dead is None:
+        return _not_yet("14.3", f"There is no dead-letter topic {dlq!r}.", "Run the exercise's first cell: it "
+                        "creates it and sets it on the group.")
+    missing = [offset for offset in should_reject if offset not in dead]
+    if missing:
+        return _not_yet("14.3", f"The jobs at offsets {missing} are not whole numbers, yet the broker wrote no "
+                                f"dead-letter record for them to {dlq!r}: they were accepted (an implicit-mode "
+                                "consumer accepts everything it polled).",
+                        "Use \"share.acknowledgement.mode\": \"explicit\" and acknowledge(record, "
+                        "AcknowledgeType.REJECT) when int(record.value()) fails; run the exercise's first cell again.")
+    extra = sorted(offset for offset in dead if offset not in should_reject)
+    if extra:
+        return _not_yet("14.3", f"The broker wrote the jobs at offsets {extra} to {dlq!r}, but they are whole "
+                                "numbers: they were rejected.", "ACCEPT each record whose value int() reads; run "
+                        "the exercise's first cell again.")
+    given_up = sorted(offset for offset, reason in dead.items() if "rejected" not in reason.lower())
+    if given_up:
+        return _not_yet("14.3", f"The jobs at offsets {given_up} reached {dlq!r} because their delivery count "
+                                "ran out, not because a consumer rejected them.",
+                        "acknowledge(record, AcknowledgeType.REJECT) for them (not RELEASE); run the exercise's "
+                        "first cell again.")
+    return _done("14.3", f"All {len(jobs)} jobs acknowledged by the group, none delivered again; the broker wrote "
+                         f"the {len(should_reject)} you rejected (offsets {should_reject}) to {dlq!r}, and no other.")
 
 
 __all__ = [name for name, value in list(globals().items())

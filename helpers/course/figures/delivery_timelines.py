@@ -1,5 +1,6 @@
 """Commit first or process first: what a crash loses or repeats, message by message, drawn from
-the chapter's measured runs (helpers.course.demos.delivery.DeliveryCount)."""
+the chapter's measured runs (helpers.course.demos.delivery.DeliveryCount). The arrow for the
+offset committed at the crash is computed from the batch size and the commit order, not measured."""
 from __future__ import annotations
 
 from collections import Counter
@@ -10,8 +11,9 @@ CELL, LEFT, TOP, ROW = 26, 215, 78, 74
 
 
 def committed_at_crash(mode: str, crash_after: int, batch_size: int) -> int:
-    """The group's committed offset when the consumer dies while handling offset `crash_after`:
-    commit-first has committed the batch in hand, process-first only the batches before it."""
+    """The group's committed offset when the consumer dies while handling offset `crash_after`,
+    computed (not read from the broker): commit-first has committed the batch in hand,
+    process-first only the batches before it. The measured counts (lost, twice) agree with it."""
     batch_start = crash_after // batch_size * batch_size
     return batch_start + batch_size if mode.startswith("commit-first") else batch_start
 

@@ -27,8 +27,9 @@ def share_states(lock_ms: int = 30000, delivery_limit: int = 5) -> Diagram:
     d.arrow(450, 145, 590, 80, color="good")
     d.text(505, 88, "ACCEPT", size=12, anchor="middle", color="good")
     d.arrow(450, 182, 590, 245, color="text")
-    d.text(465, 262, f"REJECT; or released / lock\nexpired on delivery {delivery_limit}\n(the delivery-count limit)",
+    d.text(465, 262, f"REJECT; or released, lock\nexpired or session ended\non delivery {delivery_limit} (the limit)",
            size=11, anchor="middle")
+    d.text(375, 214, "Java's RENEW:\nlock renewed", size=10, anchor="middle", color="consumer")
     d.line(20, 312, 740, 312, color="muted")
     d.text(20, 328, f"lock: share.record.lock.duration.ms ({lock_ms} ms); limit: share.delivery.count.limit "
                     f"({delivery_limit}); both group configs.", size=11)
