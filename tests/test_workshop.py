@@ -112,7 +112,7 @@ def test_a_learner_without_their_prefix_gets_the_brokers_refusal_with_cause_and_
         with pytest.raises(ProduceError) as err:
             producer.produce_sync("our_topic", "Metamorphosis", "Franz Kafka")
     assert err.value.code == "TOPIC_AUTHORIZATION_FAILED" and err.value.side == "broker"
-    assert "<learner>." in err.value.fix and "scoped" in err.value.fix
+    assert "<learner>." in err.value.fix and "chapter.topic(name)" in err.value.fix
     monkeypatch.setenv("CODEALONG_LEARNER", "ana")       # with it, the same call lands in ana.our_topic
     with SyncProducer(endpoints=ana.endpoints, security=ana.security, timeout_s=8) as producer:
         assert producer.produce_sync("our_topic", "Metamorphosis", "Franz Kafka").topic == "ana.our_topic"
