@@ -267,7 +267,7 @@ def test_a_room_of_eight_learners_runs_the_chapters_and_the_board_shows_each_one
             for path in (run.folder / "out").glob("*.ipynb")}
     for name in ("01_kafka_in_a_nutshell.ipynb", "02_start_kafka.ipynb", "06_playground.ipynb",
                  "08_troubleshooting.ipynb", "09_more_errors.ipynb", "11_delivery_and_replay.ipynb",
-                 "12_retention_and_compaction.ipynb", "13_the_new_consumer_protocol.ipynb"):
+                 "12_retention_and_compaction.ipynb", "14_share_groups.ipynb"):
         assert "Skipped on this machine" in bens[name] and "instructor demonstrates" in bens[name], name
     assert "section 1's three nodes of your own needs Java" in bens["08_troubleshooting.ipynb"]
     # the instructor's two views of the same data
