@@ -54,8 +54,7 @@ class Chapter:
 
     def done(self) -> None:
         """The chapter's last cell: in a workshop, the board learns the chapter is finished."""
-        progress.chapter_done(self.number)
-        print(f"Chapter {self.number} done.")
+        progress.chapter_done(self.number)  # silent: the cell's last line stays the chapter's headline
 
 
 def start_chapter(number: int, *, bootstrap_servers: str | None = None, learner: str | None = None,
