@@ -50,10 +50,12 @@ FIXES = {
     "TOPIC_EXCEPTION": "Use a topic name made of ASCII letters, digits, '.', '_' and '-' (no spaces), "
                        "at most 249 characters.",
     "LEADER_NOT_AVAILABLE": "Wait and retry: the partition's leader is starting up or its broker is down. "
-                            "Topics with a replication factor above 1 keep a leader when one broker stops.",
+                            "Topics with a replication factor above 1 keep a leader when one broker stops, as long "
+                            "as another replica is in sync.",
     "NOT_LEADER_OR_FOLLOWER": "Retry: leadership moved to another broker.",
-    "MSG_SIZE_TOO_LARGE": "Send smaller messages (split or compress them), or raise message.max.bytes on the "
-                          "client, the broker and the topic (max.message.bytes) together.",
+    "MSG_SIZE_TOO_LARGE": "Send smaller messages (split or compress them), or raise the client's "
+                          "message.max.bytes and the topic's max.message.bytes (or the broker's "
+                          "message.max.bytes, the default of topics without their own).",
     "UNKNOWN_TOPIC_OR_PART": "Create the topic first (helpers.topics.create_topic), or enable "
                              "auto.create.topics.enable on the broker.",
     "_UNKNOWN_PARTITION": "Send to a partition that exists (0 to partitions - 1), or let the strategy choose.",

@@ -1,4 +1,4 @@
-"""Chapter 8's figure: bootstrap vs advertised listener, the two hops of every connection.
+"""Chapter 8's figure: bootstrap vs advertised listener, the two hops of a client's first contact.
 
 A client first asks the address it was given (bootstrap.servers) for metadata; the answer names
 each broker by the address advertised for the listener the request came in on
@@ -36,5 +36,5 @@ def listeners(outside: str = "127.0.0.1:19586", inside: str = "127.0.0.1:19592",
     _panel(d, 55, names[0], outside, outside, works=True)
     d.line(20, 220, 740, 220, color="muted", dashed=True)
     _panel(d, 230, names[1], inside, inside_advertised, works=False)
-    d.text(640, 385, "(a name only the Docker network resolves)", anchor="middle", size=11, color="note")
+    d.text(640, 385, "(a name this machine cannot resolve, like a container's)", anchor="middle", size=11, color="note")
     return d
