@@ -119,7 +119,7 @@ def test_the_layers_import_only_downwards():
     from its own layer and those before it, so the client library stands on its own."""
     import ast
 
-    order = ["client", "broker", "course", "workshop", "cli"]
+    order = ["client", "broker", "registry", "course", "workshop", "cli"]
     root = Path(__file__).resolve().parent.parent / "helpers"
     wrong = []
     for path in root.rglob("*.py"):
