@@ -24,6 +24,8 @@ EXERCISES: dict[str, tuple[str, ...]] = {
     "12.1": ("plain",), "12.2": ("plain",), "12.3": ("predict",),
     "13.1": ("plain",), "13.2": ("predict",),
     "14.1": ("plain",), "14.2": ("helpers",), "14.3": ("plain",),
+    "15.1": ("plain",), "15.2": ("predict",), "15.3": ("debug", "plain"),
+    "16.1": ("predict",), "16.2": ("plain",), "16.3": ("debug", "plain"),
 }
 EXERCISE_IDS: tuple[str, ...] = tuple(EXERCISES)
 KINDS = ("plain", "helpers", "predict", "debug")

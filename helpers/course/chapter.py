@@ -39,6 +39,13 @@ class Chapter:
         return Credentials({"bootstrap.servers": self.bootstrap_servers, **credentials(self.bootstrap_servers),
                             **(settings or {})})
 
+    def schema_registry_config(self) -> dict[str, str]:
+        """Settings for confluent-kafka's SchemaRegistryClient: {"url": ...} from $SCHEMA_REGISTRY_URL,
+        else the embedded registry (Apicurio, started on this chapter's Kafka if needed)."""
+        from ..registry import registry_url
+
+        return {"url": registry_url(self.bootstrap_servers, progress=True)}
+
     def exercise(self, exercise_id: str, **slate) -> None:
         """Start an exercise from a slate it makes clean itself, and say what it made clean (see
         exercises.framework.begin for the options: fresh_topics, absent_topics, watch_topics, forget_groups)."""

@@ -3,7 +3,7 @@ SHA-256 and fetched on first use, run on a Java 21+ on loopback, its schemas kep
 from .archive import resolve_registry
 from .errors import RegistryError
 from .java import find_registry_java
-from .registry import LocalRegistry, RegistryStartReport, ensure_registry
+from .registry import URL_VARIABLE, LocalRegistry, RegistryStartReport, ensure_registry, registry_url
 
 __all__ = ["LocalRegistry", "RegistryStartReport", "RegistryError", "ensure_registry", "find_registry_java",
-           "resolve_registry"]
+           "resolve_registry", "registry_url", "URL_VARIABLE"]

@@ -11,6 +11,7 @@ it off: Quarkus says it is "build time fixed to 'true'" and ignores it).
 from __future__ import annotations
 
 import logging
+import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -212,3 +213,13 @@ def ensure_registry(bootstrap: str | None = None, progress: bool = False) -> str
     registry = LocalRegistry()
     registry.start(bootstrap, progress=progress)
     return registry.ccompat_url
+
+
+URL_VARIABLE = "SCHEMA_REGISTRY_URL"
+
+
+def registry_url(bootstrap: str | None = None, progress: bool = False) -> str:
+    """The one place that says where the schema registry is: $SCHEMA_REGISTRY_URL (a workshop's,
+    or your company's; its Confluent-compatible base URL), else the embedded registry on the Kafka
+    at `bootstrap`, started if needed."""
+    return os.environ.get(URL_VARIABLE, "").strip() or ensure_registry(bootstrap, progress=progress)
