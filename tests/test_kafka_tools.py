@@ -2,6 +2,11 @@
 real broker, and one failure each, in Kafka's own words or as a helpers error with its fix."""
 from __future__ import annotations
 
+import os
+import select
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -101,11 +106,56 @@ def test_an_unknown_tool_suggests_the_right_one():
     assert "Did you mean 'kafka-topics'" in err.value.fix
 
 
+def codealong(*args: str, **options) -> subprocess.CompletedProcess:
+    """The command as a user runs it: `codealong kafka` hands the tool this process's terminal."""
+    return subprocess.run([sys.executable, "-m", "helpers.cli", *args], capture_output=True, text=True,
+                          timeout=120, **options)
+
+
 def test_the_command_line_runs_a_tool_and_passes_its_exit_code(filled):
     topic, _ = filled
-    result = CliRunner().invoke(main, ["kafka", "kafka-topics", "--describe", "--topic", topic])
-    assert result.exit_code == 0 and f"Topic: {topic}" in result.output
-    missing = CliRunner().invoke(main, ["kafka", "kafka-topics", "--describe", "--topic", f"{topic}-x"])
-    assert missing.exit_code == 1
+    result = codealong("kafka", "kafka-topics", "--describe", "--topic", topic)
+    assert result.returncode == 0 and f"Topic: {topic}" in result.stdout
+    missing = codealong("kafka", "kafka-topics", "--describe", "--topic", f"{topic}-x")
+    assert missing.returncode == 1 and "does not exist" in missing.stdout + missing.stderr
     unknown = CliRunner().invoke(main, ["kafka", "kafka-nope"])
     assert unknown.exit_code == 1 and "Error:" in unknown.output and "Fix:" in unknown.output
+
+
+def test_help_is_the_commands_own_and_a_tools_help_is_the_tools():
+    ours = CliRunner().invoke(main, ["kafka", "--help"])
+    assert ours.exit_code == 0 and "in the foreground" in ours.output and "kafka-console-consumer" in ours.output
+    assert CliRunner().invoke(main, ["kafka", "-h"]).output == ours.output
+    theirs = codealong("kafka", "kafka-topics", "--help")
+    assert "--describe" in theirs.stdout + theirs.stderr and "in the foreground" not in theirs.stdout
+
+
+def test_the_console_consumer_streams_as_messages_arrive_and_stops_on_ctrl_c(kafka, unique):
+    """`--from-beginning` without a bound: lines appear while the tool runs, and Ctrl-C (SIGINT to
+    the terminal's process group) ends it cleanly with Kafka's own summary."""
+    topic = f"stream-{unique}"
+    create_topic(kafka, topic)
+    with SyncProducer(endpoints=[kafka]) as producer:
+        producer.produce_batch(topic, [("k", "first"), ("k", "second")])
+    process = subprocess.Popen([sys.executable, "-m", "helpers.cli", "kafka", "kafka-console-consumer", "--topic",
+                                topic, "--from-beginning"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    try:
+        lines, deadline = [], time.monotonic() + 60
+        while len(lines) < 2 and time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 1)
+            if ready:
+                lines.append(process.stdout.readline().strip())
+        assert lines == ["first", "second"] and process.poll() is None   # printed while still running
+        with SyncProducer(endpoints=[kafka]) as producer:
+            producer.produce(topic, "third", key="k")
+        ready, _, _ = select.select([process.stdout], [], [], 30)
+        assert ready and process.stdout.readline().strip() == "third"
+        os.killpg(process.pid, signal.SIGINT)                             # Ctrl-C in the terminal
+        process.wait(timeout=30)
+        assert "Processed a total of 3 messages" in process.stderr.read()
+        assert process.returncode in (0, 130), process.returncode
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

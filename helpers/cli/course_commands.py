@@ -90,20 +90,28 @@ def editions(check):
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
                                 "help_option_names": []})
-@click.argument("tool")
+@click.argument("tool", required=False)
 @click.pass_context
 def kafka(ctx, tool):
     """Run one of Kafka's own tools (kafka-topics, kafka-consumer-groups, kafka-get-offsets,
     kafka-console-producer, kafka-console-consumer, kafka-dump-log, kafka-metadata-quorum, kafka-configs,
-    kafka-acls)
-    against the current broker, e.g. `codealong kafka kafka-topics --describe --topic our_topic`."""
-    from ..course.kafka_tools import kafka as run_tool
+    kafka-acls, kafka-features, kafka-share-groups) against the current broker, in the foreground as
+    Kafka's own scripts run: the console consumer prints as messages arrive, the console producer
+    reads what you type, and Ctrl-C stops the tool. `--bootstrap-server` is added for you.
 
-    stdin = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
-    run = run_tool(tool, *ctx.args, input=stdin)
-    click.echo(run.stdout, nl=False)
-    click.echo(run.stderr, nl=False, err=True)
-    sys.exit(run.returncode)
+    \b
+    codealong kafka kafka-topics --describe --topic our_topic
+    codealong kafka kafka-console-consumer --topic our_topic --from-beginning
+    codealong kafka kafka-topics --help        (the tool's own help)
+
+    Exit code: the tool's own (130 if it had to be killed after Ctrl-C)."""
+    from ..course.kafka_tools import TOOLS, stream
+
+    if tool in (None, "-h", "--help"):
+        click.echo(ctx.get_help())
+        click.echo(f"\nTools: {', '.join(TOOLS)}.")
+        ctx.exit(0 if tool else 2)
+    sys.exit(stream(tool, *ctx.args))
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -109,9 +109,9 @@ def _command_config(security: SecurityConfig):
         os.unlink(path)
 
 
-def kafka(tool: str, *args: str, where=None, input: str | None = None, timeout: float = TIMEOUT_S) -> ToolRun:
-    """Run one of Kafka's tools with `args` and return what it printed. `where`: a bootstrap
-    string, a Connection or a config (default: KAFKA_BOOTSTRAP_SERVERS, else the embedded broker)."""
+@contextmanager
+def _tool_command(tool: str, args: tuple[str, ...], where):
+    """The java command line that runs `tool` with `args` on the current broker (and its login file)."""
     main_class = _tool_class(tool)
     name = tool.removesuffix(".sh")
     args = [str(a) for a in args]
@@ -127,11 +127,39 @@ def kafka(tool: str, *args: str, where=None, input: str | None = None, timeout: 
     log_config = resources.files("helpers.broker").joinpath("resources/tools-log4j2.properties")
     cmd = [java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", f"-Dlog4j2.configurationFile={log_config}",
            "-cp", classpath(libs), main_class, *args]
-    try:
-        with _command_config(security) as login:
-            done = subprocess.run(cmd + login, input=input, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise ToolError(f"{name} did not finish within {timeout:g} s.",
-                        "Give it a bound of its own (for the console consumer: --max-messages or --timeout-ms), "
-                        "or check the broker (`codealong broker status`).") from None
+    with _command_config(security) as login:
+        yield name, args, cmd + login
+
+
+def kafka(tool: str, *args: str, where=None, input: str | None = None, timeout: float = TIMEOUT_S) -> ToolRun:
+    """Run one of Kafka's tools with `args` and return what it printed. `where`: a bootstrap
+    string, a Connection or a config (default: KAFKA_BOOTSTRAP_SERVERS, else the embedded broker)."""
+    with _tool_command(tool, args, where) as (name, args, cmd):
+        try:
+            done = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise ToolError(f"{name} did not finish within {timeout:g} s.",
+                            "Give it a bound of its own (for the console consumer: --max-messages or --timeout-ms), "
+                            "or check the broker (`codealong broker status`).") from None
     return ToolRun(name, args, done.returncode, done.stdout, done.stderr)
+
+
+STOP_AFTER_INTERRUPT_S = 10  # a tool interrupted by Ctrl-C gets this long to finish its shutdown hooks
+
+
+def stream(tool: str, *args: str, where=None) -> int:
+    """Run a tool in the foreground as Kafka's own scripts do: its stdin, stdout and stderr are
+    this terminal's, so a console consumer prints as messages arrive and the console producer
+    shows its prompt. Ctrl-C reaches the tool too (it shares our process group); it then has
+    STOP_AFTER_INTERRUPT_S to exit before it is killed. Returns the tool's exit code."""
+    with _tool_command(tool, args, where) as (_, _, cmd):
+        process = subprocess.Popen(cmd)
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            try:
+                return process.wait(timeout=STOP_AFTER_INTERRUPT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                return 130
