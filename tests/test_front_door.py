@@ -5,6 +5,8 @@ import stat
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from helpers.broker.prerequisites import find_java
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -61,3 +63,35 @@ def test_the_devcontainer_installs_prefetches_and_forwards_jupyterlab():
                 shown = subprocess.run([sys.executable, "-m", "helpers.cli", *words[1:], "--help"],
                                        capture_output=True, text=True, timeout=60)
                 assert shown.returncode == 0, (step, shown.stderr)
+
+
+def test_editions_keeps_a_learners_work_unless_forced(tmp_path, monkeypatch):
+    """`codealong editions` on a folder whose learner notebook holds an answer refuses, naming it;
+    --force overwrites it; an untouched learner edition is simply brought up to date."""
+    import shutil
+
+    import nbformat
+    from click.testing import CliRunner
+
+    from helpers.cli import main
+    from helpers.course import editions
+
+    solved = sorted((REPO_ROOT / "notebooks").glob(".03_*.ipynb"))[0]
+    shutil.copy(solved, tmp_path / solved.name)
+    assert editions.write_learner_editions(tmp_path) == [tmp_path / solved.name.lstrip(".")]
+    learner = tmp_path / solved.name.lstrip(".")
+    nb = nbformat.read(learner, as_version=4)
+    stub = next(c for c in nb.cells if c.cell_type == "code" and editions.STUB in c.source)
+    stub.source = stub.source.replace(editions.STUB, "producer.produce(TOPIC, b'mine')")
+    nbformat.write(nb, learner)
+    (tmp_path / solved.name).write_text(solved.read_text().replace("Producer", "Producer "))  # the solved one changed
+    original = learner.read_text()
+    monkeypatch.setattr("helpers.course.runner.NOTEBOOKS", tmp_path)
+    refused = CliRunner().invoke(main, ["editions"])
+    assert refused.exit_code == 1 and f"Your work is in {learner.name}" in refused.output
+    assert "--force" in refused.output and learner.read_text() == original
+    with pytest.raises(editions.LearnerWorkError) as err:
+        editions.write_learner_editions(tmp_path)
+    assert err.value.args[0] == {learner.name: [stub.id]}
+    forced = CliRunner().invoke(main, ["editions", "--force"])
+    assert forced.exit_code == 0 and "b'mine'" not in learner.read_text()

@@ -71,7 +71,8 @@ def run(output, only, folder, extra, cell_timeout, learner):
 
 @main.command()
 @click.option("--check", is_flag=True, help="Only check that every learner edition is up to date (exit 1 if not).")
-def editions(check):
+@click.option("--force", is_flag=True, help="Overwrite learner notebooks even where their exercise cells hold work.")
+def editions(check, force):
     """Make the learner edition of every chapter (NN_name.ipynb) from its solved edition
     (.NN_name.ipynb): solutions become stubs, their outputs and the checks' are cleared."""
     from ..course.editions import out_of_date, write_learner_editions
@@ -84,7 +85,16 @@ def editions(check):
                                  "Run `codealong editions` and commit the learner editions.")
         click.echo("Every learner edition is up to date.")
         return
-    written = write_learner_editions(NOTEBOOKS)
+    from ..course.editions import LearnerWorkError
+
+    try:
+        written = write_learner_editions(NOTEBOOKS, overwrite_work=force)
+    except LearnerWorkError as err:
+        worked = err.args[0]
+        raise CodealongError(f"Your work is in {', '.join(worked)} ({sum(map(len, worked.values()))} exercise "
+                             f"cell(s) no longer hold just the stub): nothing was written.",
+                             "Copy your notebooks elsewhere first (or `git stash`), then run `codealong editions "
+                             "--force` to overwrite them.") from None
     click.echo(f"Wrote {len(written)} learner edition(s)." + "".join(f"\n  {p.name}" for p in written))
 
 

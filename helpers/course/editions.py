@@ -74,11 +74,37 @@ def out_of_date(folder: Path) -> list[Path]:
     return stale
 
 
-def write_learner_editions(folder: Path) -> list[Path]:
-    """Write every learner edition that is out of date; returns those written."""
-    written = []
+def learner_work(target: Path, wanted: nbformat.NotebookNode) -> list[str]:
+    """The ids of `target`'s exercise cells that hold a learner's work: code typed in place of the
+    stub, or outputs of having run it (cells matched by id with the edition about to be written)."""
+    if not target.exists():
+        return []
+    current = {cell.get("id"): cell for cell in nbformat.read(target, as_version=4).cells}
+    worked = []
+    for cell in wanted.cells:
+        if cell.cell_type != "code" or STUB not in cell.source:
+            continue
+        mine = current.get(cell.get("id"))
+        if mine is not None and (mine.source != cell.source or mine.get("outputs")):
+            worked.append(cell.get("id"))
+    return worked
+
+
+class LearnerWorkError(ValueError):
+    """Writing the learner editions would overwrite a learner's exercise cells."""
+
+
+def write_learner_editions(folder: Path, overwrite_work: bool = False) -> list[Path]:
+    """Write every learner edition that is out of date; returns those written. A learner edition
+    with work in its exercise cells is kept (LearnerWorkError names them) unless `overwrite_work`."""
+    planned = []
     for target in out_of_date(folder):
         solved = target.with_name("." + target.name)
-        target.write_text(_text(learner_edition(nbformat.read(solved, as_version=4))))
-        written.append(target)
-    return written
+        planned.append((target, learner_edition(nbformat.read(solved, as_version=4))))
+    if not overwrite_work:
+        worked = {target.name: cells for target, wanted in planned if (cells := learner_work(target, wanted))}
+        if worked:
+            raise LearnerWorkError(worked)
+    for target, wanted in planned:
+        target.write_text(_text(wanted))
+    return [target for target, _ in planned]
