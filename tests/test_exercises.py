@@ -153,10 +153,12 @@ def test_there_are_enough_exercises_of_every_kind():
     assert all(set(k) <= set(catalogue.KINDS) for k in kinds.values())
 
 
-CLIENT_CALLS = re.compile(r"\b(Producer|Consumer|AdminClient|ShareConsumer)\(|\.(produce|flush|poll|consume|commit|"
+CLIENT_CALLS = re.compile(r"\b(Producer|Consumer|AdminClient|ShareConsumer|SchemaRegistryClient|AvroSerializer|"
+                          r"AvroDeserializer|JSONSerializer|JSONDeserializer)\(|\.(produce|flush|poll|consume|commit|"
                           r"subscribe|assign|seek|create_topics|create_partitions|incremental_alter_configs|"
                           r"describe_\w+|list_\w+|offsets_for_times|init_transactions|begin_transaction|"
-                          r"send_offsets_to_transaction|commit_transaction|acknowledge|commit_sync)\(")
+                          r"send_offsets_to_transaction|commit_transaction|acknowledge|commit_sync|register_schema|set_compatibility|"
+                          r"test_compatibility|get_latest_version)\(")
 
 
 def exercise_cells():
