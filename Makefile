@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test doctor chromium
+.PHONY: run test doctor chromium site
 run: $(VENV)/.installed
 	$(BIN)/codealong run
 
@@ -43,10 +43,15 @@ chromium:
 doctor: $(VENV)/.installed
 	$(BIN)/codealong doctor
 
+# The course as a website, from the solved notebooks' stored outputs (nothing is executed):
+# open build/site/index.html, or serve the folder.
+site: $(VENV)/.installed
+	$(BIN)/python -m helpers.course.site build/site
+
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
 	  { echo "Python 3.10 or newer is needed (found: $$($(PYTHON) --version 2>&1)). Install it, or run make PYTHON=python3.12."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,site]'
 	@touch $@
