@@ -5,7 +5,15 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test doctor chromium site
+.PHONY: help run test doctor chromium site
+.DEFAULT_GOAL := help
+
+help:  # `make` alone says what it can do rather than start a long run
+	@echo "make run     install everything and run the codealong end to end on the embedded broker"
+	@echo "make test    install everything and run every test (what CI runs)"
+	@echo "make site    build the course's website into build/site/ (from the stored outputs)"
+	@echo "make doctor  check Python, Java, the ports and the broker, and print fixes"
+
 run: $(VENV)/.installed
 	$(BIN)/codealong run
 

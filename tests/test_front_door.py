@@ -95,3 +95,64 @@ def test_editions_keeps_a_learners_work_unless_forced(tmp_path, monkeypatch):
     assert err.value.args[0] == {learner.name: [stub.id]}
     forced = CliRunner().invoke(main, ["editions", "--force"])
     assert forced.exit_code == 0 and "b'mine'" not in learner.read_text()
+
+
+# ---- the README: every command and flag it names exists, every count is true -------------------
+README = (REPO_ROOT / "README.md").read_text()
+DOC_FILES = sorted((REPO_ROOT / "docs").glob("*.md"))
+
+
+def named_commands(text: str) -> set[tuple[str, ...]]:
+    """`codealong ...` command lines in a text (code blocks and inline code), up to the first
+    argument that is neither a subcommand nor a flag, comments dropped."""
+    import re
+
+    found = set()
+    for match in re.finditer(r"(?:`|bin/|^\s*)codealong((?: [a-z-]+| --?[a-z-]+)+)", text, re.M):
+        found.add(tuple(match.group(1).split()))
+    return found
+
+
+def test_every_codealong_command_and_flag_in_the_readme_and_docs_exists():
+    from click.testing import CliRunner
+
+    from helpers.cli import main
+
+    for command in sorted(set().union(*(named_commands(p.read_text()) for p in [REPO_ROOT / "README.md", *DOC_FILES]))):
+        words = [w for w in command if not w.startswith("-")]
+        flags = [w for w in command if w.startswith("-")]
+        group, path = main, []
+        for word in words:                     # follow subcommands; a plain argument ends the path
+            if not hasattr(group, "commands") or word not in group.commands:
+                break
+            group, path = group.commands[word], [*path, word]
+        assert path, command
+        if path == ["kafka"]:                  # its flags are the Kafka tool's own
+            continue
+        shown = CliRunner().invoke(main, [*path, "--help"])
+        assert shown.exit_code == 0, command
+        for flag in flags:
+            assert flag in shown.output, f"`codealong {' '.join(command)}`: {flag} is not an option of {path}"
+
+
+def test_every_make_target_and_doc_link_in_the_readme_exists():
+    import re
+
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    for target in set(re.findall(r"\bmake ([a-z]+)\b", README)):
+        assert re.search(rf"^{target}:", makefile, re.M), f"make {target}"
+    for link in re.findall(r"\]\((?!https?:)([^)#]+)[^)]*\)", README):
+        assert (REPO_ROOT / link).exists(), link
+
+
+def test_the_readmes_counts_and_chapter_table_are_true():
+    import re
+
+    from helpers.course.catalogue import EXERCISES
+    from helpers.course.editions import solved_notebooks
+
+    chapters = solved_notebooks(REPO_ROOT / "notebooks")
+    stated = re.search(r"There are (\d+) exercises in (\d+) chapters", README)
+    assert stated and (int(stated[1]), int(stated[2])) == (len(EXERCISES), len(chapters)), stated
+    rows = re.findall(r"^\| (\d+)\. ", README, re.M)
+    assert [int(r) for r in rows] == list(range(1, len(chapters) + 1))
