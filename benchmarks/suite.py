@@ -127,13 +127,16 @@ def main(argv: list[str] | None = None) -> dict:
         return workshop_room.main([a for a in argv if a != "--room"])
     if "--throughput" in argv:  # the helpers' cost per message only
         return throughput.main([a for a in argv if a != "--throughput"])
-    parser = argparse.ArgumentParser(prog="codealong bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="codealong bench", description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run in CI")
     parser.add_argument("--messages", type=int, default=None, help="messages per throughput run (default 20000)")
     parser.add_argument("--throughput", action="store_true", help="only the helpers' cost per message "
                         "(benchmarks.throughput, with its own options)")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--output", type=Path, default=Path("runs/bench"))
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is printed (default 3)")
+    parser.add_argument("--output", type=Path, default=Path("runs/bench"), help="where plots and JSON go")
+    parser.add_argument("--room", action="store_true", help="how many learners one machine serves as a workshop "
+                        "cluster (benchmarks.workshop_room; `--room --help` for its options)")
+    parser.epilog = "`--throughput --help` and `--room --help` list the options of those two benchmarks."
     args = parser.parse_args(argv)
     messages = args.messages or (1000 if args.quick else 20000)
     samples = 30 if args.quick else 200

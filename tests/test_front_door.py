@@ -129,7 +129,8 @@ def test_every_codealong_command_and_flag_in_the_readme_and_docs_exists():
         assert path, command
         if path == ["kafka"]:                  # its flags are the Kafka tool's own
             continue
-        shown = CliRunner().invoke(main, [*path, "--help"])
+        modes = [f for f in flags if path == ["bench"] and f in ("--room", "--throughput")]  # benchmarks of their own
+        shown = CliRunner().invoke(main, [*path, *modes, "--help"])
         assert shown.exit_code == 0, command
         for flag in flags:
             assert flag in shown.output, f"`codealong {' '.join(command)}`: {flag} is not an option of {path}"
@@ -156,3 +157,14 @@ def test_the_readmes_counts_and_chapter_table_are_true():
     assert stated and (int(stated[1]), int(stated[2])) == (len(EXERCISES), len(chapters)), stated
     rows = re.findall(r"^\| (\d+)\. ", README, re.M)
     assert [int(r) for r in rows] == list(range(1, len(chapters) + 1))
+
+
+def test_bench_help_lists_the_benchmarks_options():
+    from click.testing import CliRunner
+
+    from helpers.cli import main
+
+    shown = CliRunner().invoke(main, ["bench", "--help"])
+    assert shown.exit_code == 0 and all(f in shown.output for f in ("--messages", "--repeat", "--room", "--throughput"))
+    throughput = CliRunner().invoke(main, ["bench", "--throughput", "--help"])
+    assert throughput.exit_code == 0 and "--size" in throughput.output and "--profile" in throughput.output

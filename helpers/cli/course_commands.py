@@ -124,7 +124,8 @@ def kafka(ctx, tool):
     sys.exit(stream(tool, *ctx.args))
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                "help_option_names": []})  # --help: the benchmarks' own option list
 @click.pass_context
 def bench(ctx):
     """Benchmarks: helpers vs raw confluent-kafka, Kafka's own tool, start-up and notebook times.
