@@ -1,6 +1,7 @@
-"""A room without internet: `codealong prefetch DIR` holds every wheel and jar; a fresh virtual
-environment installs from it with no package index, and the broker starts from it with no
-Maven repository reachable. Slow (a full install): it runs in the side suite beside the main one."""
+"""A room without internet: `codealong prefetch DIR` holds every wheel and jar and the schema
+registry's archive; a fresh virtual environment installs from it with no package index, and the
+broker and the registry start from it with no Maven repository reachable. Slow (a full install):
+it runs in the side suite beside the main one."""
 from __future__ import annotations
 
 import os
@@ -11,18 +12,24 @@ import sys
 import pytest
 
 from helpers.broker.cluster import free_ports
+from helpers import settings
 from helpers.broker.offline import CACHE_NAME, pack
+from helpers.registry.archive import archive_path, fetch_archive
 from helpers.settings import REPO_ROOT
 
 NOWHERE = "http://127.0.0.1:9/"  # nothing listens there: any download attempt fails at once
 
 
 @pytest.mark.timeout(1500)
-def test_install_and_broker_start_from_the_prefetched_folder_alone(tmp_path):
+def test_install_and_broker_and_registry_start_from_the_prefetched_folder_alone(tmp_path):
     folder = tmp_path / "usb-stick"
-    counts = pack(folder)
-    assert counts["wheels"] > 50 and (folder / CACHE_NAME / "maven-repository").is_dir()
-    assert "--no-index --find-links" in (folder / "README.txt").read_text()
+    registry_archive = fetch_archive(settings.cache_dir())  # what `codealong prefetch DIR` passes
+    counts = pack(folder, also=[registry_archive])
+    assert counts["wheels"] > 50 and counts["others"] == 1 and (folder / CACHE_NAME / "maven-repository").is_dir()
+    assert (folder / CACHE_NAME / registry_archive.relative_to(settings.cache_dir())).stat().st_size == \
+        registry_archive.stat().st_size
+    readme = (folder / "README.txt").read_text()
+    assert "--no-index --find-links" in readme and "codealong registry start" in readme
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
@@ -36,12 +43,16 @@ def test_install_and_broker_start_from_the_prefetched_folder_alone(tmp_path):
     shutil.copytree(folder / CACHE_NAME, home / ".cache" / "kafka-codealong")
     learner = {**offline, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"),
                "XDG_STATE_HOME": str(home / ".local" / "state"), "CODEALONG_MAVEN_REPOSITORY": NOWHERE,
-               "CODEALONG_CACHE_DIR": "", "CODEALONG_STATE_DIR": "", "CODEALONG_PORT": str(free_ports(2))}
+               "CODEALONG_CACHE_DIR": "", "CODEALONG_STATE_DIR": "", "CODEALONG_PORT": str(free_ports(2)),
+               "CODEALONG_REGISTRY_PORT": str(free_ports(2))}
     script = ("from helpers.broker import LocalCluster\n"
-              "c = LocalCluster()\n"
-              "try:\n    print(c.start())\n"
-              "finally:\n    c.stop()\n")
+              "from helpers.registry import LocalRegistry\n"
+              "c, r = LocalCluster(), LocalRegistry()\n"
+              "try:\n    print(c.start())\n    print(r.start(c.bootstrap))\n"
+              "finally:\n    r.stop()\n    c.stop()\n")
     started = subprocess.run([str(venv / "bin" / "python"), "-c", script], env=learner, capture_output=True,
                              text=True, timeout=300)
     assert started.returncode == 0, started.stdout[-1000:] + started.stderr[-2000:]
     assert "Kafka is ready at 127.0.0.1:" in started.stdout
+    assert "The schema registry is ready at http://127.0.0.1:" in started.stdout
+    assert archive_path(home / ".cache" / "kafka-codealong").is_file()  # checked, not fetched again

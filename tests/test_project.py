@@ -57,7 +57,8 @@ def test_compose_file_rejects_a_broken_copy(tmp_path):
 def test_compose_services_use_the_pinned_image_loopback_ports_and_two_listeners():
     config = yaml.safe_load(compose("--profile", "three-nodes", "config").stdout)
     services = config["services"]
-    assert set(services) == {"kafka", "kafka-1", "kafka-2", "kafka-3"}
+    assert set(services) == {"kafka", "kafka-1", "kafka-2", "kafka-3", "schema-registry"}
+    services.pop("schema-registry")  # its own test below
     for name, service in services.items():
         assert service["image"] == f"apache/kafka:{kafka_version()}"
         assert all(port["host_ip"] == "127.0.0.1" for port in service["ports"]), name
@@ -67,6 +68,31 @@ def test_compose_services_use_the_pinned_image_loopback_ports_and_two_listeners(
     assert "EXTERNAL://localhost:29092" in single["KAFKA_ADVERTISED_LISTENERS"]
     assert single["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
     assert {s["environment"]["KAFKA_NODE_ID"] for n, s in services.items() if n != "kafka"} == {"1", "2", "3"}
+
+
+def test_compose_runs_the_locked_schema_registry_on_its_kafka_published_on_loopback_only():
+    """The same Apicurio Registry as `codealong registry start`: the lock file's version, kafkasql
+    storage on the compose Kafka, and the settings LocalRegistry passes as system properties."""
+    from helpers.registry import LocalRegistry
+    from helpers.registry.archive import read_lock
+
+    registry = yaml.safe_load(compose("config").stdout)["services"]["schema-registry"]
+    image, tag = registry["image"].rsplit(":", 1)
+    assert image in {"quay.io/apicurio/apicurio-registry", "apicurio/apicurio-registry"}
+    assert tag == read_lock().version
+    assert [(p["host_ip"], p["published"], p["target"]) for p in registry["ports"]] == [("127.0.0.1", "8081", 8080)]
+    assert registry["depends_on"]["kafka"]["condition"] == "service_healthy"
+    env = registry["environment"]
+    assert env["APICURIO_KAFKASQL_BOOTSTRAP_SERVERS"] == "kafka:9092"  # the compose network's listener
+    local = LocalRegistry(port=18081).properties("kafka:9092")
+    placed_elsewhere = {"quarkus.http.host", "quarkus.http.port", "quarkus.management.host",  # the container's
+                        "quarkus.management.port", "apicurio.import.work-dir", "apicurio.storage.snapshot.location"}
+    system_properties = dict(option[2:].split("=", 1) for option in env.get("JAVA_OPTS_APPEND", "").split())
+    for key, value in local.items():
+        if key in placed_elsewhere:
+            continue
+        variable = key.upper().replace(".", "_").replace("-", "_")
+        assert env.get(variable, system_properties.get(key)) == value, f"{key}: compose does not set it as {value!r}"
 
 
 def test_environment_yml_lists_every_python_dependency_with_a_reason():

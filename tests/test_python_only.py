@@ -21,6 +21,7 @@ from helpers.broker.cluster import free_ports
 from helpers.broker.jars import libs_dir, read_lock, repository_cache, resolve_jars, sha256_of
 from helpers.broker.prerequisites import find_java
 from helpers.client.errors import BrokerError
+from helpers.registry.archive import read_lock as read_registry_lock
 
 VERSION = settings.kafka_version()
 ROUND_TRIP = textwrap.dedent("""
@@ -57,14 +58,30 @@ def test_a_machine_with_only_python_runs_the_codealongs_first_steps(tmp_path):
 
 @pytest.fixture
 def private_cache(tmp_path, monkeypatch):
-    """A cache of its own, seeded with the machine's jars (no download), for tests that damage it."""
+    """A cache of its own, seeded with the machine's jars and schema registry (no download), for
+    tests that damage it. The registry's archive (160 MB) and unpacked files are hard links where
+    the file system allows (nothing here writes into them: a fetch replaces files, never edits them)."""
+    from helpers.registry.archive import archive_path, install_dir, resolve_registry
+
     shared = settings.cache_dir()
     resolve_jars(VERSION, shared)
+    resolve_registry(shared)
     cache = tmp_path / "cache"
     shutil.copytree(libs_dir(VERSION, shared), libs_dir(VERSION, cache))
     shutil.copytree(repository_cache(shared), repository_cache(cache))
+    linked = _link_or_copy if shared.stat().st_dev == tmp_path.stat().st_dev else shutil.copy2
+    shutil.copytree(archive_path(shared).parent, archive_path(cache).parent, copy_function=linked)
+    shutil.copytree(install_dir(shared), install_dir(cache), copy_function=linked)
     monkeypatch.setenv("CODEALONG_CACHE_DIR", str(cache))
     return cache
+
+
+def _link_or_copy(source, target):
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+    return target
 
 
 def test_a_corrupted_jar_is_detected_and_fetched_again(private_cache):
@@ -204,18 +221,31 @@ def test_a_mirror_repository_replaces_maven_central(private_cache, tmp_path, mon
     assert any("kafka-clients" in path for path in served)  # fetched from the mirror, not Maven Central
 
 
-def test_prefetch_fills_the_cache_for_offline_starts(private_cache):
+def test_prefetch_fills_the_cache_for_offline_starts(private_cache, monkeypatch):
     from click.testing import CliRunner
 
     from helpers.cli import main
+    from helpers.registry import archive as registry_archive
+    from helpers.registry.archive import archive_path, install_dir, resolve_registry
 
+    # As on a machine that never started the registry; its archive comes from a mirror (a file://
+    # repository holding the machine's copy), not from Maven Central again.
+    shutil.rmtree(install_dir(private_cache))
+    mirror = private_cache.parent / "mirror"
+    (mirror / read_registry_lock().repository_path).parent.mkdir(parents=True)
+    os.replace(archive_path(private_cache), mirror / read_registry_lock().repository_path)
+    monkeypatch.delenv("CODEALONG_MAVEN_REPOSITORY", raising=False)  # the jars stay where they are
+    monkeypatch.setattr(registry_archive, "MAVEN_CENTRAL", mirror.as_uri())
     result = CliRunner().invoke(main, ["prefetch"])
     assert result.exit_code == 0, result.output
     assert (libs_dir(VERSION, private_cache, "kafka-tools") / ".complete").is_file()
     java = find_java()
     assert ClassDataArchive(java.path, libs_dir(VERSION, private_cache), private_cache).usable()
-    # Offline from here on: every locked jar is in the cache.
+    assert f"schema registry: {install_dir(private_cache)}" in result.output
+    # Offline from here on: every locked jar and the registry's checked archive are in the cache.
     assert resolve_jars(VERSION, private_cache, artifact="kafka-tools", offline=True)
+    assert sha256_of(archive_path(private_cache)) == read_registry_lock().sha256
+    assert resolve_registry(private_cache, offline=True) == install_dir(private_cache)
 
 
 def test_a_start_that_fails_for_another_reason_keeps_the_archive(private_cache, tmp_path, monkeypatch):

@@ -3,8 +3,9 @@ instructor copies to a USB stick or a share:
 
     DIR/wheels/                  every Python wheel the project installs (for this platform and
                                  Python), with the build backend, for `pip install --no-index`
-    DIR/kafka-codealong-cache/   the locked Kafka jars in a Maven-layout repository: copied to
-                                 ~/.cache/kafka-codealong, the broker starts with no download
+    DIR/kafka-codealong-cache/   the locked Kafka jars in a Maven-layout repository, and the other
+                                 cached files the caller names (the schema registry's archive):
+                                 copied to ~/.cache/kafka-codealong, nothing is downloaded
     DIR/README.txt               the commands, for whoever finds the stick
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from importlib.metadata import requires
 from pathlib import Path
 
@@ -40,8 +42,10 @@ def _pip(*args: str) -> None:
                             "Check the network connection to PyPI (or your index), then run it again.")
 
 
-def pack(folder: Path) -> dict[str, int]:
-    """Fill `folder` (see the module docstring); returns how many wheels and jars it holds."""
+def pack(folder: Path, also: Iterable[Path] = ()) -> dict[str, int]:
+    """Fill `folder` (see the module docstring); returns how many wheels, jars and other files it
+    holds. `also`: files already in the cache (e.g. the schema registry's checked archive), copied
+    to the same place in the folder's cache."""
     wheels = folder / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
     _pip("download", "--quiet", "--dest", str(wheels), *BUILD_BACKEND, *runtime_requirements())
@@ -57,6 +61,15 @@ def pack(folder: Path) -> dict[str, int]:
             if not target.exists():
                 shutil.copytree(source.parent, target.parent, dirs_exist_ok=True)
                 jars += 1
+    others = 0
+    for file in also:
+        target = folder / CACHE_NAME / Path(file).relative_to(settings.cache_dir())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_file() or target.stat().st_size != Path(file).stat().st_size:
+            shutil.copyfile(file, target)
+        others += 1
+    registry = (", and `.venv/bin/codealong registry start` the schema registry (its archive is checked "
+                "against its lock file too)") if others else ""
     (folder / "README.txt").write_text(f"""kafka-codealong, for a machine without internet
 =================================================
 
@@ -68,7 +81,7 @@ With the project's folder (a copy of the repository) and this folder side by sid
     mkdir -p ~/.cache && cp -r {folder.name}/{CACHE_NAME} ~/.cache/kafka-codealong
 
 Then `.venv/bin/codealong broker start` starts Kafka {version} with no download (its jars are
-checked against the project's lock file). The wheels are for {sys.platform}, Python
+checked against the project's lock file){registry}. The wheels are for {sys.platform}, Python
 {sys.version_info.major}.{sys.version_info.minor}: make the folder on the same kind of machine the learners have.
 """)
-    return {"wheels": len(list(wheels.iterdir())), "jars": jars}
+    return {"wheels": len(list(wheels.iterdir())), "jars": jars, "others": others}

@@ -93,20 +93,23 @@ def lock():
 @main.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 def prefetch(folder):
-    """Download (and check) the broker's and the tools' jars, and build the class-data archive (a
-    throwaway broker started and stopped once), so later starts are fast and need no network.
+    """Download (and check) the broker's and the tools' jars and the schema registry's archive
+    (unpacked), and build the class-data archive (a throwaway broker started and stopped once), so
+    later starts are fast and need no network.
 
-    With FOLDER: also put every Python wheel the project needs and the jars in FOLDER, for a room
-    without internet (FOLDER/README.txt says how learners install from it)."""
+    With FOLDER: also put every Python wheel the project needs, the jars and the registry's archive
+    in FOLDER, for a room without internet (FOLDER/README.txt says how learners install from it)."""
     import tempfile
 
     from .. import settings as project_settings
     from ..broker.cluster import free_ports
     from ..broker.jars import resolve_jars
+    from ..registry.archive import archive_path, resolve_registry
 
     version = project_settings.kafka_version()
     for artifact in ("kafka_2.13", "kafka-tools"):
         click.echo(f"{artifact}: {resolve_jars(version, project_settings.cache_dir(), artifact=artifact)}")
+    click.echo(f"schema registry: {resolve_registry(project_settings.cache_dir(), progress=True)}")
     with tempfile.TemporaryDirectory() as state:
         throwaway = LocalCluster(port=free_ports(2), name="prefetch", state_dir=Path(state))
         throwaway.start()
@@ -115,5 +118,6 @@ def prefetch(folder):
     if folder:
         from ..broker.offline import pack
 
-        counts = pack(folder)
-        click.echo(f"{folder}: {counts['wheels']} wheels and the Kafka jars; see {folder / 'README.txt'}.")
+        counts = pack(folder, also=[archive_path(project_settings.cache_dir())])
+        click.echo(f"{folder}: {counts['wheels']} wheels, the Kafka jars and the schema registry's archive; "
+                   f"see {folder / 'README.txt'}.")

@@ -12,7 +12,7 @@ from .group import main
 
 @main.command()
 def doctor():
-    """Check Python, Java, Maven, Docker, the ports and the broker; print fixes."""
+    """Check Python, Java, the registry's Java, Maven, Docker, the ports and the broker; print fixes."""
     from ..course.doctor import run_checks
 
     failed = False

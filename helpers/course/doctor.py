@@ -76,10 +76,20 @@ def _broker() -> Check:
         return Check("Broker", False, err.cause, fix, required=False)
 
 
+def _registry_java() -> Check:
+    """Which Java the schema registry would run on (Apicurio Registry 3 needs 21+), or why none."""
+    from ..registry import find_registry_java
+
+    check = _guarded("Registry Java", lambda: f"{find_registry_java().describe()} (the schema registry of "
+                                              "chapter 15 needs Java 21+)")
+    check.required = False  # only the data-contracts chapter needs it; the broker runs on 17+
+    return check
+
+
 def run_checks() -> list[Check]:
     java = _guarded("Java", lambda: find_java().describe())
     maven = _guarded("Maven", lambda: f"{check_maven()} (optional: the broker's jars come from the lock file; "
                                       "Maven serves `codealong broker lock` and CODEALONG_DOWNLOADER=maven)")
     maven.required = False
     version = _guarded("Kafka version", settings.kafka_version)
-    return [_python(), java, maven, version, _docker(), *_ports(), _broker()]
+    return [_python(), java, _registry_java(), maven, version, _docker(), *_ports(), _broker()]

@@ -121,8 +121,9 @@ def fetch_archive(cache: Path, *, offline: bool = False, progress: bool = False)
         return target
     if offline:
         raise RegistryError(f"{locked.coordinate} is not in the cache ({target}) and this start is offline.",
-                            "Start the registry once where there is a network (the archive stays in the cache), "
-                            "or copy such a cache here.")
+                            "Run `codealong prefetch` once where there is a network (it fetches the registry's "
+                            "archive with the broker's jars; `codealong prefetch DIR` makes a folder for a room "
+                            "without internet), or copy such a cache here.")
     actual = ""
     for _ in range(2):  # a partial or altered file is never kept: fetched once more, then refused
         target.unlink(missing_ok=True)

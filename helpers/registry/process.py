@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -14,6 +15,15 @@ from .layout import RegistryLayout
 log = logging.getLogger(__name__)
 
 HEAP = "384m"
+
+
+def _secret(key: str) -> bool:
+    return key.endswith(("jaas.config", "password"))
+
+
+def _escaped(value: str) -> str:
+    """A value as a .properties file reads it back (backslashes are escapes there)."""
+    return value.replace("\\", "\\\\").replace("\n", "\\n")
 
 
 class RegistryProcess:
@@ -60,10 +70,12 @@ class RegistryProcess:
                jvm_options: list[str] = ()) -> psutil.Process:
         # As for the broker: the serial collector and C1 only (a course's load never needs C2, whose
         # compile threads compete with start-up on a small machine).
+        public = {key: value for key, value in properties.items() if not _secret(key)}
         cmd = [java, f"-Xmx{HEAP}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
-               *jvm_options, self.marker, *(f"-D{key}={value}" for key, value in properties.items()),
+               *jvm_options, self.marker, *(f"-D{key}={value}" for key, value in public.items()),
                "-jar", str(install / "quarkus-run.jar")]
         self.layout.dir.mkdir(parents=True, exist_ok=True)
+        self._write_secrets({key: value for key, value in properties.items() if _secret(key)})
         with open(self.log_file, "ab") as out:
             # A session of its own: it outlives the command or kernel that started it, unless
             # $CODEALONG_DIE_WITH_PARENT is set (the test suite).
@@ -72,6 +84,23 @@ class RegistryProcess:
                                      preexec_fn=_die_with_parent_if_asked())
         self.pid_file.write_text(str(popen.pid))
         return psutil.Process(popen.pid)
+
+    @property
+    def secrets_file(self) -> Path:
+        """Quarkus reads config/application.properties in the working directory (the registry's folder)."""
+        return self.layout.dir / "config" / "application.properties"
+
+    def _write_secrets(self, secrets: dict[str, str]) -> None:
+        """Secret settings (a Kafka login) go to a file only its owner reads, not on the command
+        line, which `ps` shows to every user; a start without secrets leaves no such file behind."""
+        self.secrets_file.unlink(missing_ok=True)
+        if not secrets:
+            return
+        self.secrets_file.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(self.secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(handle, "w") as out:
+            out.write("# Written by codealong at each start: secret settings kept off the command line.\n")
+            out.writelines(f"{key}={_escaped(value)}\n" for key, value in secrets.items())
 
     def forget(self) -> None:
         self.pid_file.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from .. import settings
 from ..broker.ports import HOST
 from .archive import read_lock, resolve_registry
 from .errors import RegistryError
+from .groups import GROUP_PREFIX, forget_stale_groups
 from .java import find_registry_java
 from .layout import RegistryLayout
 from .ports import check_ports_free, registry_port
@@ -74,8 +76,10 @@ class LocalRegistry:
     $CODEALONG_REGISTRY_PORT); `name`, `state_dir` and `topic` give a throwaway one of its own."""
 
     def __init__(self, port: int | None = None, *, name: str = "registry", state_dir: Path | None = None,
-                 topic: str = JOURNAL_TOPIC):
+                 topic: str = JOURNAL_TOPIC, kafka_login: Mapping[str, str] | None = None):
         self.port = port if port is not None else registry_port()
+        # Kafka client settings for its kafkasql clients (a workshop's SASL login), e.g. security.protocol.
+        self.kafka_login = dict(kafka_login or {})
         self.management_port = self.port + 1
         self.topic = topic
         self.version = read_lock().version
@@ -115,8 +119,14 @@ class LocalRegistry:
             # Its consumers poll 5 s by default, and a start waits out empty polls of the journal and
             # snapshots topics: measured here, 500 ms took a warm start from 17 s to 10 s.
             "apicurio.kafkasql.consumer.poll.timeout": "500",
+            # Its consumers join a new group at each start (a fixed group.id is refused): named so
+            # that they are recognised, without offsets so Kafka drops them once empty (see groups.py).
+            "apicurio.kafkasql.consumer.group-prefix": GROUP_PREFIX,
+            "apicurio.kafkasql.consumer.enable.auto.commit": "false",
             "apicurio.import.work-dir": str(self.layout.work),
             "apicurio.storage.snapshot.location": str(self.layout.work),
+            # Apicurio passes apicurio.kafka.common.* to the kafkasql producer, consumer and admin client.
+            **{f"apicurio.kafka.common.{key}": value for key, value in self.kafka_login.items()},
         }
 
     # ---- start and stop --------------------------------------------------------------------
@@ -164,6 +174,7 @@ class LocalRegistry:
                 raise
             phases["start"] = time.monotonic() - began
             bar.update()
+        forget_stale_groups(bootstrap, self.kafka_login)  # a past run's, now empty
         self.layout.record(port=self.port, management_port=self.management_port, bootstrap=bootstrap,
                            topic=self.topic, java=java.describe())
         return RegistryStartReport(f"http://{HOST}:{self.port}", False, bootstrap, java.describe(), launched.pid,
@@ -172,9 +183,12 @@ class LocalRegistry:
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
         """Stop the registry (SIGTERM, SIGKILL after `timeout` s); its pid, or None if it was not running."""
         with _locked(self._lock, self.dir.name, "stop"):
+            bootstrap = self.layout.recorded().get("bootstrap")
             pid, killed = self.process.stop(timeout)
             if killed:
                 log.warning("The schema registry (pid %s) had to be killed.", pid)
+            if pid and bootstrap:  # briefly: its Kafka may be gone already
+                forget_stale_groups(bootstrap, self.kafka_login, timeout=3)
             return pid
 
     # ---- state --------------------------------------------------------------------------------
