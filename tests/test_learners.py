@@ -129,6 +129,39 @@ def test_join_sheets_keep_the_password_in_a_private_file(tmp_path, monkeypatch):
     assert Room.load(tmp_path) == room
 
 
+def test_each_kind_of_room_gets_its_schema_registry_and_the_join_sheets_carry_it(tmp_path, monkeypatch):
+    from helpers.workshop.lifecycle import _choose_registry
+
+    monkeypatch.delenv("SCHEMA_REGISTRY_URL", raising=False)
+    monkeypatch.delenv("CODEALONG_REGISTRY_PORT", raising=False)
+    existing = Room(tmp_path / "existing", "kafka.example.org:9092", ["ana"])
+    _choose_registry(existing, None, None)          # the instructor's business: none given, none started
+    assert existing.registry_url is None and existing.registry() is None
+    existing.write_join_files("ana", "secret")
+    existing.write_room_sheet()
+    assert "SCHEMA_REGISTRY_URL" not in JoinSheet.load(existing.join_file("ana")).environment()
+    assert "Chapter 15 (data contracts) needs one" in (existing.folder / "room.md").read_text()
+    monkeypatch.setenv("SCHEMA_REGISTRY_URL", "http://registry.example.org:8081/apis/ccompat/v7/")
+    _choose_registry(existing, None, None)
+    assert existing.registry_url == "http://registry.example.org:8081/apis/ccompat/v7"
+    existing.save()
+    existing.write_join_files("ana", "secret")
+    existing.write_room_sheet()
+    sheet = JoinSheet.load(existing.join_file("ana"))
+    assert sheet.environment()["SCHEMA_REGISTRY_URL"] == existing.registry_url
+    assert f"SCHEMA_REGISTRY_URL={existing.registry_url}" in sheet.export_lines()[0]
+    assert "naming only" in (existing.folder / "room.md").read_text() and Room.load(existing.folder) == existing
+    _choose_registry(existing, "http://other.example.org:8081", None)   # --registry-url wins
+    assert existing.registry_url == "http://other.example.org:8081"
+    local = Room(tmp_path / "local", "127.0.0.1:9392", ["ana"], nodes=1, port=9392)
+    _choose_registry(local, None, None)             # the workshop starts one: 8081 + 300
+    assert local.registry_port == 8381 and local.registry_url == "http://127.0.0.1:8381/apis/ccompat/v7"
+    assert local.registry().dir == local.folder / "registry" and local.registry().port == 8381
+    lan = Room(tmp_path / "lan", "192.168.1.5:9392", ["ana"], nodes=1, port=9392, host="192.168.1.5")
+    _choose_registry(lan, None, None)               # the embedded one listens on loopback: unreachable to a room
+    assert lan.registry_url is None and lan.registry_port is None
+
+
 def test_a_missing_workshop_or_sheet_says_what_to_do(tmp_path):
     with pytest.raises(RoomError, match="no workshop") as err:
         Room.load(tmp_path)

@@ -36,7 +36,7 @@ ROOM = [f"learner{n:02d}" for n in range(1, 9)] + ["ana", "ben"]
 def room(tmp_path_factory):
     folder = tmp_path_factory.mktemp("workshop")
     saved = {k: os.environ.get(k) for k in ("CODEALONG_ADMIN_USER", "CODEALONG_ADMIN_PASSWORD")}
-    room = start_workshop(ROOM, port=free_ports(2), folder=folder)
+    room = start_workshop(ROOM, port=free_ports(2), folder=folder, registry_port=free_ports(2))
     yield room
     stop(room)
     for key, value in saved.items():  # the admin login was loaded into this process: forget it
@@ -165,13 +165,14 @@ def test_join_checks_the_login_and_prints_no_password(room):
     password = JoinSheet.load(sheet).password()
     assert "created and deleted learner01.join-check" in result.output
     assert "export KAFKA_BOOTSTRAP_SERVERS=" in result.output and "CODEALONG_LEARNER=learner01" in result.output
+    assert f"SCHEMA_REGISTRY_URL={room.registry_url}" in result.output
     assert password not in result.output
 
 
 def test_no_password_in_the_rooms_files_logs_or_stored_notebooks(room):
     secrets_ = [JoinSheet.load(room.join_file(n)).password() for n in room.learners] + [room.admin_login()[1]]
     shared = [room.folder / "room.toml", room.folder / "room.md", *room.folder.glob("join/*.join.toml"),
-              *room.folder.glob("cluster/node-*/broker.log")]
+              *room.folder.glob("cluster/node-*/broker.log"), room.folder / "registry" / "registry.log"]
     assert any(p.name == "broker.log" for p in shared)
     for path in shared:
         text = path.read_text(errors="replace")
@@ -179,6 +180,55 @@ def test_no_password_in_the_rooms_files_logs_or_stored_notebooks(room):
     for notebook in (REPO_ROOT / "notebooks").rglob("*.ipynb"):
         text = notebook.read_text()
         assert not any(secret in text for secret in secrets_), notebook
+
+
+# ---- the room's schema registry ----------------------------------------------------------------
+def test_the_rooms_registry_keeps_its_journal_in_the_rooms_kafka_logged_in_as_the_admin(room):
+    import psutil
+    import stat
+
+    registry = room.registry()
+    assert registry.status().answers and room.registry_url == f"{registry.url}/apis/ccompat/v7"
+    admin_password = room.admin_login()[1]
+    process = psutil.Process(registry.status().pid)
+    assert admin_password not in " ".join(process.cmdline())          # `ps` shows no secret
+    private = registry.process.secrets_file                          # the login is in a file of mode 600
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600 and admin_password in private.read_text()
+    assert admin_password not in registry.log_tail(1000)
+    assert "kafkasql-journal" in admin_for(room.admin()).list_topics(timeout=10).topics
+    assert "kafkasql-journal" not in admin_for(login(room, "ana")).list_topics(timeout=10).topics  # no ACL for it
+    shown = CliRunner().invoke(main, ["workshop", "status", "--folder", str(room.folder)])
+    assert shown.exit_code == 0 and f"Schema registry at {room.registry_url}: answers" in shown.output
+    sheet = (room.folder / "room.md").read_text()
+    assert room.registry_url in sheet and "naming only" in sheet
+
+
+def test_reset_deletes_one_learners_subjects_and_no_one_elses(room, monkeypatch):
+    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+    from helpers.registry import registry_url
+    from helpers.workshop.subjects import list_subjects
+
+    book = '{"type": "record", "name": "Book", "fields": [{"name": "title", "type": "string"}]}'
+    registered = {}
+    for name in ("ana", "ben"):
+        sheet = JoinSheet.load(room.join_file(name))
+        assert sheet.environment()["SCHEMA_REGISTRY_URL"] == room.registry_url and "@" not in room.registry_url
+        for key, value in sheet.environment().items():   # the learner's shell after `workshop join`
+            monkeypatch.setenv(key, value)
+        client = SchemaRegistryClient({"url": registry_url()})
+        for subject in (f"{name}.books-value", f"{name}.orders-value"):
+            registered[subject] = client.register_schema(subject, Schema(book, "AVRO"))
+    client.delete_subject("ben.orders-value")       # ben's own soft delete: his still, until permanently gone
+    [report] = reset(room, "ana")
+    assert report.subjects == ["ana.books-value", "ana.orders-value"] and "2 schema subject(s)" in str(report)
+    left = list_subjects(room.registry_url, deleted=True)
+    assert not [s for s in left if s.startswith("ana.")]
+    assert {"ben.books-value", "ben.orders-value"} <= set(left)
+    assert SchemaRegistryClient({"url": room.registry_url}).get_latest_version("ben.books-value").schema_id == \
+        registered["ben.books-value"]
+    [again] = reset(room, "ben")
+    assert again.subjects == ["ben.books-value", "ben.orders-value"]
 
 
 # ---- quotas ----------------------------------------------------------------------------------
@@ -236,31 +286,42 @@ def test_a_learner_producing_flat_out_is_throttled_and_does_not_starve_another(r
 
 
 # ---- a simulated room ------------------------------------------------------------------------
-ROOM_PARALLEL = 2
-NEED_JAVA = {"2.2", "8.3"}  # exercises on Kafka's own tools or on brokers of one's own
+ROOM_PARALLEL = 2  # learners at a time (the issue: two or three); CI runs this suite beside the main one
+# Exercises on Kafka's own tools or on brokers of one's own (chapter 15 needs none: the room's registry
+# runs on the instructor's machine).
+NEED_JAVA = {"2.2", "8.3"}
+
+
+def chapters_of(spec: str) -> range:
+    """"3-6" -> chapters 3 to 6; "15" -> chapter 15."""
+    first, _, last = spec.partition("-")
+    return range(int(first), int(last or first) + 1)
 
 
 def expected_for(name: str, chapters: str) -> dict[int, tuple[int, int]]:
     """chapter -> (checks passed, checks) on the board for one learner of the simulated room: all of
     them, except that ben (no Java) cannot pass the exercises that need it (they say so)."""
-    wanted = range(3, 7) if chapters == "3-6" else range(1, 15)
+    wanted = chapters_of(chapters)
     skipped = NEED_JAVA if name == "ben" else set()
     return {c: (total - sum(chapter_of(e) == c for e in skipped), total)
-            for c, total in checks_per_chapter().items() if c in wanted}  # learners at a time (the issue: two or three); CI runs this suite beside the main one
+            for c, total in checks_per_chapter().items() if c in wanted}
 
 
 @pytest.mark.timeout(1500)
 def test_a_room_of_eight_learners_runs_the_chapters_and_the_board_shows_each_one(room, tmp_path):
     """Eight learners on the one workshop cluster, two at a time: six run chapters 3-6 and two run
-    every chapter (the five beyond the seed too), one of them on a machine without Java; every
-    notebook passes, and the board and `workshop status` show every check."""
+    chapters 1-14, one of them on a machine without Java; ana runs chapter 15 too (data contracts,
+    on the room's schema registry, through her join sheet's SCHEMA_REGISTRY_URL); every notebook
+    passes, and the board and `workshop status` show every check."""
     no_java = {"CODEALONG_JAVA": str(tmp_path / "no-java")}  # ben's machine cannot run Java
-    jobs = [(name, "3-6") for name in room.learners if name.startswith("learner")][:6] + \
-        [("ana", "1-14"), ("ben", "1-14", no_java)]   # eight learners; two of them run every chapter
+    # The two long runs first, so that the short ones fill in beside them (two at a time).
+    jobs = [("ana", "1-15"), ("ben", "1-14", no_java)] + \
+        [(name, "3-6") for name in room.learners if name.startswith("learner")][:6]
     result = run_room(room, tmp_path, jobs, parallel=ROOM_PARALLEL)
     failures = {run.learner: run.output for run in result.runs if not run.ok}
     assert not failures, failures
-    WORKSHOP_FIGURES.append(f"simulated room: {len(jobs)} learners ({sum(4 if job[1] == '3-6' else 14 for job in jobs)} notebooks), "
+    notebooks = sum(len(chapters_of(job[1])) for job in jobs)
+    WORKSHOP_FIGURES.append(f"simulated room: {len(jobs)} learners ({notebooks} notebooks), "
           f"{ROOM_PARALLEL} at a time, in {result.seconds:.0f} s; broker peak RSS {result.broker_peak_rss_mib:.0f} MiB")
     board = status(room)
     rows = {row["learner"]: row for row in board.rows()}
@@ -276,6 +337,10 @@ def test_a_room_of_eight_learners_runs_the_chapters_and_the_board_shows_each_one
                  "12_retention_and_compaction.ipynb", "14_share_groups.ipynb"):
         assert "Skipped on this machine" in bens[name] and "instructor demonstrates" in bens[name], name
     assert "section 1's three nodes of your own needs Java" in bens["08_troubleshooting.ipynb"]
+    # ana's schemas are in the room's registry, under her prefix (and nobody else registered any)
+    from helpers.workshop.subjects import list_subjects
+    subjects = list_subjects(room.registry_url, deleted=True)
+    assert subjects and all(s.startswith("ana.") for s in subjects), subjects
     # the instructor's two views of the same data
     shown = CliRunner().invoke(main, ["workshop", "status", "--folder", str(room.folder)])
     assert shown.exit_code == 0 and all(job[0] in shown.output for job in jobs)
@@ -334,7 +399,7 @@ def test_kafkas_own_tools_log_in_as_the_learner_and_see_only_their_topics(room):
 def test_the_leader_demonstration_stops_a_node_and_brings_it_back(tmp_path):
     from helpers.workshop.lifecycle import demo_leader
 
-    trio = start_workshop(["ana"], nodes=3, port=free_ports(6), folder=tmp_path / "trio-workshop")
+    trio = start_workshop(["ana"], nodes=3, port=free_ports(6), folder=tmp_path / "trio-workshop", registry=False)
     try:
         said = demo_leader(trio, down_s=1)
         assert said[0].startswith("workshop.progress partition 0 is led by node")

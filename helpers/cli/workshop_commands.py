@@ -34,19 +34,27 @@ def _room(folder):
               help="Address the local cluster listens on and advertises (your machine's LAN address to serve a room).")
 @click.option("--port", type=int, default=None, help="First port of the local cluster (default: 9392).")
 @click.option("--produce-mib-per-s", type=float, default=2.0, show_default=True, help="Each learner's produce quota.")
+@click.option("--registry-url", default=None,
+              help="The schema registry learners use (its Confluent-compatible URL, e.g. http://host:8081/apis/ccompat/v7"
+                   " for Apicurio). Default: one the workshop starts beside its local cluster (port 8381); for "
+                   "--bootstrap, $SCHEMA_REGISTRY_URL.")
+@click.option("--registry-port", type=int, default=None,
+              help="Port of the registry the workshop starts (default: 8381; the management interface takes the next).")
 @folder_option
-def workshop_start(learners_spec, nodes, bootstrap, host, port, produce_mib_per_s, folder):
-    """Start the workshop's cluster (SASL/SCRAM, ACLs enforced), create one user per learner with
-    ACLs on their prefix, set quotas, and write a join sheet per learner and the room sheet."""
+def workshop_start(learners_spec, nodes, bootstrap, host, port, produce_mib_per_s, registry_url, registry_port, folder):
+    """Start the workshop's cluster (SASL/SCRAM, ACLs enforced) and schema registry, create one user
+    per learner with ACLs on their prefix, set quotas, and write a join sheet per learner and the
+    room sheet."""
     from ..workshop.access import Quotas
-    from ..workshop.lifecycle import start_workshop
+    from ..workshop.lifecycle import registry_status, start_workshop
     from ..workshop.room import learner_names
 
     quotas = Quotas(producer_byte_rate=int(produce_mib_per_s * 1024 * 1024),
                     consumer_byte_rate=int(2 * produce_mib_per_s * 1024 * 1024))
     room = start_workshop(learner_names(learners_spec), nodes=int(nodes), bootstrap=bootstrap, host=host, port=port,
-                          folder=folder, quotas=quotas)
+                          folder=folder, quotas=quotas, registry_url=registry_url, registry_port=registry_port)
     click.echo(f"Workshop ready at {room.bootstrap}: {len(room.learners)} learner(s).")
+    click.echo(registry_status(room))
     click.echo(f"Join sheets (hand each learner their .join.toml and .password.env): {room.folder / 'join'}")
     click.echo(f"Room sheet: {room.folder / 'room.md'}")
 
@@ -75,17 +83,21 @@ def workshop_join(sheet_file, env_file):
 @workshop.command("status")
 @folder_option
 def workshop_status(folder):
-    """Learners x chapters: checks passed, when each learner was last seen, where they are stuck."""
-    from ..workshop.lifecycle import status
+    """Learners x chapters: checks passed, when each learner was last seen, where they are stuck;
+    and whether the room's schema registry answers."""
+    from ..workshop.lifecycle import registry_status, status
 
-    click.echo(status(_room(folder)).text())
+    room = _room(folder)
+    click.echo(status(room).text())
+    click.echo(registry_status(room))
 
 
 @workshop.command("reset")
 @click.option("--learner", default=None, help="Only this learner (default: every learner).")
 @folder_option
 def workshop_reset(learner, folder):
-    """Delete a learner's topics and groups (everything under `<learner>.`); others are untouched."""
+    """Delete a learner's topics, groups and schema subjects (everything under `<learner>.`); others
+    are untouched."""
     from ..workshop.lifecycle import reset
 
     for report in reset(_room(folder), learner):
@@ -95,11 +107,16 @@ def workshop_reset(learner, folder):
 @workshop.command("stop")
 @folder_option
 def workshop_stop(folder):
-    """Stop the workshop's local cluster (data kept: `workshop start` brings it back)."""
-    from ..workshop.lifecycle import stop
+    """Stop the workshop's schema registry and local cluster (data kept: `workshop start` brings
+    them back)."""
+    from ..workshop.lifecycle import stop, stop_registry
 
-    stopped = stop(_room(folder))
-    click.echo(f"Stopped node(s) {stopped}." if stopped else "Nothing was running.")
+    room = _room(folder)
+    registry = stop_registry(room) if room.nodes is not None else None
+    stopped = stop(room)
+    if registry is not None:
+        click.echo(f"Stopped the schema registry (pid {registry}).")
+    click.echo(f"Stopped node(s) {stopped}." if stopped else "No node was running.")
 
 
 @workshop.command("demo")

@@ -5,7 +5,7 @@ Everything here runs as the cluster's super user (the `admin` connection)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, ResourcePatternType, ResourceType,
@@ -128,18 +128,23 @@ class ResetReport:
     learner: str
     topics: list[str]
     groups: list[str]
+    subjects: list[str] = field(default_factory=list)
+    registry: str = ""   # why the subjects were not looked at ("" when they were)
 
     def __str__(self) -> str:
-        return (f"{self.learner}: deleted {len(self.topics)} topic(s) and {len(self.groups)} group(s) "
+        subjects = f"; {self.registry}" if self.registry else f", {len(self.subjects)} schema subject(s)"
+        return (f"{self.learner}: deleted {len(self.topics)} topic(s), {len(self.groups)} group(s){subjects} "
                 f"under {self.learner}.")
 
 
-def reset_learner(admin: Connection, learner: str, timeout: float = 60) -> ResetReport:
+def reset_learner(admin: Connection, learner: str, timeout: float = 60, registry_url: str | None = None) -> ResetReport:
     """Delete the learner's topics and consumer groups (everything under `<learner>.`, and their
-    dead-letter topics under `dlq.<learner>.`), nothing else.
+    dead-letter topics under `dlq.<learner>.`), and their subjects in the registry at
+    `registry_url` (a Confluent-compatible URL) if given; nothing else.
     A group with live members cannot be deleted: the error says to stop the learner's consumers."""
     prefix = f"{check_learner(learner)}."
     theirs = (prefix, DEAD_LETTER_PREFIX + prefix)
+    subjects, unreachable = _reset_subjects(registry_url, theirs, learner) if registry_url else ([], "")
     deadline = Deadline(timeout)
     client = admin_for(admin)
     topics = sorted(t for t in client.list_topics(timeout=deadline.remaining(0.5)).topics if t.startswith(theirs))
@@ -157,4 +162,23 @@ def reset_learner(admin: Connection, learner: str, timeout: float = 60) -> Reset
     if not gone:
         raise WorkshopError(f"{learner}'s topics were still listed {timeout:g} s after their deletion.",
                             "Run the reset again in a moment.")
-    return ResetReport(learner, topics, groups)
+    return ResetReport(learner, topics, groups, subjects, unreachable)
+
+
+def _reset_subjects(registry_url: str, prefixes: tuple[str, ...], learner: str) -> tuple[list[str], str]:
+    """Delete the subjects under the learner's prefixes: (deleted, "") or ([], why not)."""
+    from urllib.error import HTTPError
+
+    from .subjects import RegistryUnreachable, delete_subject, learner_subjects
+
+    try:
+        subjects = learner_subjects(registry_url, prefixes)
+    except RegistryUnreachable as err:
+        return [], f"the schema registry did not answer ({err}): {learner}'s subjects were not deleted"
+    for subject in subjects:
+        try:
+            delete_subject(registry_url, subject)
+        except (HTTPError, OSError) as err:
+            raise WorkshopError(f"The schema registry refused to delete the subject {subject}: {err}.",
+                                "Check `codealong workshop status` (does the registry answer?), then reset again.") from None
+    return subjects, ""

@@ -2,6 +2,8 @@
 layer over them, and the tests call them directly)."""
 from __future__ import annotations
 
+import concurrent.futures
+import ipaddress
 import logging
 import os
 import secrets
@@ -21,10 +23,16 @@ log = logging.getLogger(__name__)
 
 
 def start_workshop(learners: list[str], nodes: int = 1, bootstrap: str | None = None, host: str = "127.0.0.1",
-                   port: int | None = None, folder: Path | None = None, quotas: Quotas = Quotas()) -> Room:
+                   port: int | None = None, folder: Path | None = None, quotas: Quotas = Quotas(),
+                   registry_url: str | None = None, registry_port: int | None = None, registry: bool = True) -> Room:
     """Start (or extend) a workshop: the cluster (a local one unless `bootstrap` names an existing
-    one), the progress topic, quotas, and a user, ACLs and join sheet per learner. Running it
-    again with more learners adds them; a learner's password is kept once made."""
+    one), the schema registry, the progress topic, quotas, and a user, ACLs and join sheet per
+    learner. Running it again with more learners adds them; a learner's password is kept once made.
+
+    The registry: `registry_url` (a Confluent-compatible URL: the instructor's own) if given; else,
+    for a local cluster on loopback, one the workshop starts (Apicurio, on `registry_port`, default
+    8381, its journal in the room's Kafka); else $SCHEMA_REGISTRY_URL for an existing cluster.
+    `registry=False`: none (a room that will not run chapter 15)."""
     folder = folder or workshop_dir()
     try:
         room = Room.load(folder)
@@ -36,11 +44,27 @@ def start_workshop(learners: list[str], nodes: int = 1, bootstrap: str | None = 
             first = port or settings.base_port() + WORKSHOP_PORT_OFFSET
             room = Room(folder, ",".join(f"{host}:{first + 2 * i}" for i in range(nodes)), list(learners),
                         nodes=nodes, port=first, host=host)
+    if registry:
+        _choose_registry(room, registry_url, registry_port)
     if room.nodes:
         room.make_admin_password()
         log.info("%s", room.cluster().start(progress=True))
     admin = room.admin()
     probe_metadata(room.bootstrap, timeout=10, **admin.client_settings())
+    # The users in a thread while the registry starts (15-25 s) here: a JVM started from a thread
+    # that then ends would die with it under $CODEALONG_DIE_WITH_PARENT (the test suite).
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        users = pool.submit(_users, room, admin, quotas)
+        local = room.registry(login=True)
+        if local is not None:
+            log.info("%s", local.start(room.bootstrap))
+        users.result()
+    room.save()
+    room.write_room_sheet()
+    return room
+
+
+def _users(room: Room, admin: Connection, quotas: Quotas) -> None:
     create_progress_topic(admin, replication_factor=min(3, room.nodes or 3) if room.nodes else 1)
     set_quotas(admin, quotas)
     for learner in room.learners:
@@ -49,9 +73,45 @@ def start_workshop(learners: list[str], nodes: int = 1, bootstrap: str | None = 
         password = password or secrets.token_urlsafe(18)
         add_learner(admin, learner, password)
         room.write_join_files(learner, password)
-    room.save()
-    room.write_room_sheet()
-    return room
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _choose_registry(room: Room, url: str | None, port: int | None) -> None:
+    """Which registry the room's learners use (see start_workshop); a room keeps its choice."""
+    from ..registry import URL_VARIABLE
+    from ..registry.ports import registry_port
+    from ..registry.readiness import CCOMPAT
+
+    if url:
+        room.registry_url, room.registry_port = url.rstrip("/"), None
+    elif room.registry_url:
+        return
+    elif room.nodes is None:
+        room.registry_url = os.environ.get(URL_VARIABLE, "").strip().rstrip("/") or None
+    elif _loopback(room.host):  # the embedded registry listens on loopback only
+        room.registry_port = port or registry_port() + WORKSHOP_PORT_OFFSET
+        room.registry_url = f"http://127.0.0.1:{room.registry_port}{CCOMPAT}"
+
+
+def registry_status(room: Room) -> str:
+    """One line: which registry the room uses and whether it answers."""
+    from .subjects import RegistryUnreachable, list_subjects
+
+    if not room.registry_url:
+        return ("Schema registry: none (chapter 15 needs one: `codealong workshop start --registry-url URL`, "
+                "a Confluent-compatible URL the learners' machines reach).")
+    try:
+        count = len(list_subjects(room.registry_url))
+    except RegistryUnreachable as err:
+        fix = "`codealong workshop start` starts it again" if room.registry_port else "check it"
+        return f"Schema registry at {room.registry_url}: does NOT answer ({err}); {fix}."
+    return f"Schema registry at {room.registry_url}: answers, {count} subject(s)."
 
 
 def learner_connection(sheet: JoinSheet) -> Connection:
@@ -85,16 +145,24 @@ def reset(room: Room, learner: str | None = None) -> list[ResetReport]:
         raise WorkshopError(f"{', '.join(unknown)} is not a learner of this workshop.",
                             f"Use one of: {', '.join(room.learners)}.")
     admin = room.admin()
-    return [reset_learner(admin, name) for name in names]
+    return [reset_learner(admin, name, registry_url=room.registry_url) for name in names]
 
 
 def stop(room: Room) -> list[int]:
-    """Stop the workshop's local cluster (its data is kept; `start` brings it back)."""
+    """Stop the workshop's registry, then its local cluster (their data is kept; `start` brings
+    them back)."""
     cluster = room.cluster()
     if cluster is None:
         raise WorkshopError(f"This workshop uses an existing cluster ({room.bootstrap}); the codealong did not "
                             "start it and does not stop it.", "Stop it the way it was started, if you mean to.")
+    stop_registry(room)
     return cluster.stop()
+
+
+def stop_registry(room: Room) -> int | None:
+    """Stop the registry this workshop started: its pid, or None if none was running."""
+    local = room.registry()
+    return local.stop() if local is not None else None
 
 
 def demo_leader(room: Room, down_s: float = 10.0, timeout: float = 60) -> list[str]:

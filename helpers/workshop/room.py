@@ -6,6 +6,7 @@
     join/<learner>.join.toml  a learner's join sheet: bootstrap, learner, user (no password)
     join/<learner>.password.env   `export KAFKA_PASSWORD=...` (mode 600), sourced, never printed
     cluster/                  the local cluster's data and logs (when the workshop started one)
+    registry/                 the room's schema registry (its log; its schemas live in the room's Kafka)
 """
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ from ..client.loading import tomllib  # the one tomli fallback
 ADMIN_USER_VARIABLE = "CODEALONG_ADMIN_USER"
 ADMIN_PASSWORD_VARIABLE = "CODEALONG_ADMIN_PASSWORD"
 WORKSHOP_PORT_OFFSET = 300  # a local workshop cluster listens from base port + 300 (9392)
+#: What the room sheet says of the registry's isolation (the same sentence as docs/teaching.md).
+REGISTRY_ISOLATION = ("The schema registry does no access control per subject in this setup: any learner can "
+                      "read, register and delete any subject over its HTTP API. Learners are kept apart by "
+                      "naming only (their subjects follow their topic prefix, `ana.books-value`), unlike their "
+                      "topics and groups, which Kafka's ACLs protect.")
 
 
 class RoomError(CodealongError):
@@ -80,6 +86,8 @@ class Room:
     host: str = "127.0.0.1"
     protocol: str = "SASL_PLAINTEXT"     # how learners and the admin log in
     mechanism: str = "SCRAM-SHA-256"
+    registry_url: str | None = None      # the schema registry learners use (its Confluent-compatible URL)
+    registry_port: int | None = None     # the port of the registry this workshop started, if it did
 
     FILE = "room.toml"
 
@@ -111,6 +119,26 @@ class Room:
 
         return LocalCluster(nodes=self.nodes, port=self.port, name="cluster", state_dir=self.folder,
                             advertised_host=self.host, admin=self.admin_login())
+
+    def registry(self, login: bool = False):
+        """The schema registry this workshop started (in `registry/`), or None. With `login`, it
+        carries the super user's Kafka login, which its kafkasql journal needs on the room's Kafka."""
+        if self.registry_port is None:
+            return None
+        from ..registry import LocalRegistry
+
+        return LocalRegistry(self.registry_port, name="registry", state_dir=self.folder,
+                             kafka_login=self.registry_kafka_login() if login else None)
+
+    def registry_kafka_login(self) -> dict[str, str]:
+        """Kafka client settings for the registry: the super user over SASL/SCRAM."""
+        user, password = self.admin_login()
+
+        def quoted(value: str) -> str:
+            return value.replace("\\", "\\\\").replace('"', '\\"')
+        return {"security.protocol": self.protocol, "sasl.mechanism": self.mechanism,
+                "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                                    f'username="{quoted(user)}" password="{quoted(password)}";'}
 
     def admin_login(self) -> tuple[str, str]:
         """The super user's name and password: from the environment, else from admin.env."""
@@ -155,7 +183,8 @@ class Room:
             "# lines to export. The password is in the .password.env file beside it: source it, never print it.\n"
             f"bootstrap = {_toml(self.bootstrap)}\nlearner = {_toml(learner)}\nuser = {_toml(learner)}\n"
             f"security_protocol = {_toml(self.protocol)}\nsasl_mechanism = {_toml(self.mechanism)}\n"
-            f"password_file = {_toml(self.password_file(learner).name)}\n")
+            f"password_file = {_toml(self.password_file(learner).name)}\n"
+            f"schema_registry_url = {_toml(self.registry_url or '')}\n")
         return path
 
     def write_room_sheet(self) -> Path:
@@ -163,10 +192,20 @@ class Room:
                          for name in self.learners)
         where = (f"a local {self.nodes}-node cluster started by the workshop" if self.nodes
                  else "an existing cluster")
+        if self.registry_url:
+            whose = "started by the workshop, its schemas kept in the room's Kafka" if self.registry_port \
+                else "given to `workshop start`"
+            registry = (f"Schema registry: `{self.registry_url}` ({whose}); the join sheets carry it "
+                        f"(SCHEMA_REGISTRY_URL).\n{REGISTRY_ISOLATION}")
+        else:
+            registry = ("Schema registry: none. Chapter 15 (data contracts) needs one that the learners' machines "
+                        "reach: `codealong workshop start --registry-url URL` (its Confluent-compatible URL).")
         path = self.folder / "room.md"
         path.write_text(f"""# Workshop room sheet
 
 Cluster: `{self.bootstrap}` ({where}); learners log in with {self.mechanism} over {self.protocol}.
+
+{registry}
 
 Give each learner their two files (the join sheet and the password file). On their machine:
 
@@ -177,7 +216,8 @@ Give each learner their two files (the join sheet and the password file). On the
 {rows}
 
 Watch: `codealong workshop status`, or notebooks/instructor/board.ipynb.
-Reset one learner: `codealong workshop reset --learner NAME`. End: `codealong workshop stop`.
+Reset one learner (their topics, groups and schema subjects): `codealong workshop reset --learner NAME`.
+End: `codealong workshop stop`.
 """)
         return path
 
@@ -190,6 +230,7 @@ class JoinSheet:
     security_protocol: str
     sasl_mechanism: str
     password_file: Path
+    schema_registry_url: str = ""   # empty: the room has no registry
 
     @classmethod
     def load(cls, path: Path) -> "JoinSheet":
@@ -212,9 +253,10 @@ class JoinSheet:
 
     def environment(self) -> dict[str, str]:
         """The variables that make every notebook run as this learner (the password excluded)."""
+        registry = {"SCHEMA_REGISTRY_URL": self.schema_registry_url} if self.schema_registry_url else {}
         return {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "KAFKA_SECURITY_PROTOCOL": self.security_protocol,
                 "KAFKA_SASL_MECHANISM": self.sasl_mechanism, "KAFKA_USERNAME": self.user,
-                "CODEALONG_LEARNER": self.learner}
+                "CODEALONG_LEARNER": self.learner, **registry}
 
     def export_lines(self) -> list[str]:
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.environment().items())

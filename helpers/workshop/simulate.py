@@ -19,8 +19,9 @@ from ..broker.cluster import free_ports
 from ..settings import REPO_ROOT
 from .room import JoinSheet, Room
 
-#: What a learner's machine does not know: the instructor's login and folder.
-INSTRUCTOR_ONLY = ("CODEALONG_ADMIN_USER", "CODEALONG_ADMIN_PASSWORD", "CODEALONG_WORKSHOP_DIR")
+#: What a learner's machine does not know: the instructor's login and folder (and a registry
+#: other than the join sheet's).
+INSTRUCTOR_ONLY = ("CODEALONG_ADMIN_USER", "CODEALONG_ADMIN_PASSWORD", "CODEALONG_WORKSHOP_DIR", "SCHEMA_REGISTRY_URL")
 
 
 @dataclass
@@ -69,10 +70,9 @@ def run_learner(room: Room, base: Path, learner: str, chapters: str, timeout: fl
     home = learner_home(base, learner)
     port = free_ports(110)  # the learner's own brokers: chapter 2's, chapter 8's three nodes and scratch ones
     sheet = JoinSheet.load(room.join_file(learner))
-    env = {**os.environ, **sheet.environment(), "KAFKA_PASSWORD": sheet.password(),
-           "CODEALONG_STATE_DIR": str(home / "state"), "CODEALONG_PORT": str(port), **(extra_env or {})}
-    for key in INSTRUCTOR_ONLY:
-        env.pop(key, None)
+    env = {key: value for key, value in os.environ.items() if key not in INSTRUCTOR_ONLY}
+    env.update({**sheet.environment(), "KAFKA_PASSWORD": sheet.password(),
+                "CODEALONG_STATE_DIR": str(home / "state"), "CODEALONG_PORT": str(port), **(extra_env or {})})
     began = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "helpers.cli", "run", "--only", chapters,
                            "--notebooks", str(home / "notebooks"), "--output", str(home / "out"),
