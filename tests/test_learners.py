@@ -158,8 +158,12 @@ def test_each_kind_of_room_gets_its_schema_registry_and_the_join_sheets_carry_it
     assert local.registry_port == 8381 and local.registry_url == "http://127.0.0.1:8381/apis/ccompat/v7"
     assert local.registry().dir == local.folder / "registry" and local.registry().port == 8381
     lan = Room(tmp_path / "lan", "192.168.1.5:9392", ["ana"], nodes=1, port=9392, host="192.168.1.5")
-    _choose_registry(lan, None, None)               # the embedded one listens on loopback: unreachable to a room
-    assert lan.registry_url is None and lan.registry_port is None
+    _choose_registry(lan, None, None)               # on a room's network: its API on the room's address
+    assert lan.registry_url == "http://192.168.1.5:8381/apis/ccompat/v7"
+    registry = lan.registry()
+    assert registry.host == "192.168.1.5" and registry.url == "http://192.168.1.5:8381"
+    assert registry.properties("192.168.1.5:9392")["quarkus.http.host"] == "192.168.1.5"
+    assert registry.properties("192.168.1.5:9392")["quarkus.management.host"] == "127.0.0.1"
 
 
 def test_a_missing_workshop_or_sheet_says_what_to_do(tmp_path):

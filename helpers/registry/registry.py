@@ -76,8 +76,11 @@ class LocalRegistry:
     $CODEALONG_REGISTRY_PORT); `name`, `state_dir` and `topic` give a throwaway one of its own."""
 
     def __init__(self, port: int | None = None, *, name: str = "registry", state_dir: Path | None = None,
-                 topic: str = JOURNAL_TOPIC, kafka_login: Mapping[str, str] | None = None):
+                 topic: str = JOURNAL_TOPIC, kafka_login: Mapping[str, str] | None = None, host: str = HOST):
         self.port = port if port is not None else registry_port()
+        # Where its API listens: loopback, except for a workshop on a room's network (the room's
+        # address, as its brokers); the management interface always stays on loopback.
+        self.host = host
         # Kafka client settings for its kafkasql clients (a workshop's SASL login), e.g. security.protocol.
         self.kafka_login = dict(kafka_login or {})
         self.management_port = self.port + 1
@@ -93,7 +96,7 @@ class LocalRegistry:
     def url(self) -> str:
         """The registry's base URL (a running registry's own, else this object's port)."""
         port = self.layout.recorded().get("port") if self.process.running() else None
-        return f"http://{HOST}:{port or self.port}"
+        return f"http://{self.host}:{port or self.port}"
 
     @property
     def ccompat_url(self) -> str:
@@ -108,7 +111,7 @@ class LocalRegistry:
             "apicurio.kafkasql.bootstrap.servers": bootstrap,
             "apicurio.kafkasql.topic": self.topic,
             "apicurio.kafkasql.snapshots.topic": snapshots,
-            "quarkus.http.host": HOST,
+            "quarkus.http.host": self.host,
             "quarkus.http.port": str(self.port),
             "quarkus.management.host": HOST,
             "quarkus.management.port": str(self.management_port),
@@ -168,7 +171,7 @@ class LocalRegistry:
             began = time.monotonic()
             launched = self.process.launch(java.path, install, self.properties(bootstrap))
             try:
-                wait_ready(f"http://{HOST}:{self.port}", self.process, launched, timeout, bar.refresh)
+                wait_ready(f"http://{self.host}:{self.port}", self.process, launched, timeout, bar.refresh)
             except BaseException:  # a failure or Ctrl-C: stop what this call launched
                 self.process.stop(timeout=10)
                 raise
@@ -177,7 +180,7 @@ class LocalRegistry:
         forget_stale_groups(bootstrap, self.kafka_login)  # a past run's, now empty
         self.layout.record(port=self.port, management_port=self.management_port, bootstrap=bootstrap,
                            topic=self.topic, java=java.describe())
-        return RegistryStartReport(f"http://{HOST}:{self.port}", False, bootstrap, java.describe(), launched.pid,
+        return RegistryStartReport(f"http://{self.host}:{self.port}", False, bootstrap, java.describe(), launched.pid,
                                    phases)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> int | None:

@@ -3,7 +3,6 @@ layer over them, and the tests call them directly)."""
 from __future__ import annotations
 
 import concurrent.futures
-import ipaddress
 import logging
 import os
 import secrets
@@ -30,8 +29,9 @@ def start_workshop(learners: list[str], nodes: int = 1, bootstrap: str | None = 
     learner. Running it again with more learners adds them; a learner's password is kept once made.
 
     The registry: `registry_url` (a Confluent-compatible URL: the instructor's own) if given; else,
-    for a local cluster on loopback, one the workshop starts (Apicurio, on `registry_port`, default
-    8381, its journal in the room's Kafka); else $SCHEMA_REGISTRY_URL for an existing cluster.
+    for a local cluster, one the workshop starts (Apicurio, its API on the room's address and
+    `registry_port`, default 8381, its journal in the room's Kafka); else $SCHEMA_REGISTRY_URL for
+    an existing cluster.
     `registry=False`: none (a room that will not run chapter 15)."""
     folder = folder or workshop_dir()
     try:
@@ -75,13 +75,6 @@ def _users(room: Room, admin: Connection, quotas: Quotas) -> None:
         room.write_join_files(learner, password)
 
 
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def _choose_registry(room: Room, url: str | None, port: int | None) -> None:
     """Which registry the room's learners use (see start_workshop); a room keeps its choice."""
     from ..registry import URL_VARIABLE
@@ -94,9 +87,9 @@ def _choose_registry(room: Room, url: str | None, port: int | None) -> None:
         return
     elif room.nodes is None:
         room.registry_url = os.environ.get(URL_VARIABLE, "").strip().rstrip("/") or None
-    elif _loopback(room.host):  # the embedded registry listens on loopback only
+    else:  # the workshop's own, its API on the room's address like the brokers
         room.registry_port = port or registry_port() + WORKSHOP_PORT_OFFSET
-        room.registry_url = f"http://127.0.0.1:{room.registry_port}{CCOMPAT}"
+        room.registry_url = f"http://{room.host}:{room.registry_port}{CCOMPAT}"
 
 
 def registry_status(room: Room) -> str:

@@ -127,7 +127,7 @@ class Room:
             return None
         from ..registry import LocalRegistry
 
-        return LocalRegistry(self.registry_port, name="registry", state_dir=self.folder,
+        return LocalRegistry(self.registry_port, name="registry", state_dir=self.folder, host=self.host,
                              kafka_login=self.registry_kafka_login() if login else None)
 
     def registry_kafka_login(self) -> dict[str, str]:
