@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         base = Path(scratch)
         names = [f"learner{n:02d}" for n in range(1, max(sizes) + 1)]
-        room = start_workshop(names, nodes=args.nodes, port=free_ports(2 * args.nodes), folder=base / "workshop")
+        room = start_workshop(names, nodes=args.nodes, port=free_ports(2 * args.nodes), folder=base / "workshop",
+                              registry=False)  # chapters 3-6: the broker alone is measured
         try:
             for size in sizes:
                 result = run_room(room, base / f"room-{size}", [(name, args.chapters) for name in names[:size]],
