@@ -463,3 +463,37 @@ def test_the_default_single_node_keeps_its_listeners_and_kafkas_session_defaults
     trio = properties_of(LocalCluster(nodes=3, port=30000, state_dir=tmp_path)._properties.render(3))
     assert (trio["broker.session.timeout.ms"], trio["broker.heartbeat.interval.ms"]) == ("4000", "1000")
     assert "INTERNAL" not in trio["listeners"] + trio["listener.security.protocol.map"]
+
+
+def test_a_first_download_of_jars_shows_bytes_and_a_rate(tmp_path, monkeypatch):
+    """The jars not yet in the cache are counted in bytes (the lock file gives each size), so the
+    bar shows bytes, a rate and a total; jars already cached are not counted and show no bar."""
+    from helpers import settings
+    from helpers.broker import jars as jars_module
+
+    bars = []
+
+    class Recorder:
+        def __init__(self, **options):
+            self.options, self.updates = options, []
+            bars.append(self)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n):
+            self.updates.append(n)
+
+    monkeypatch.setattr(jars_module, "tqdm", Recorder)
+    locked = jars_module.read_lock(settings.kafka_version())["tools"]
+    two_small = sorted(locked, key=lambda jar: jar.size)[:2]
+    assert all(jar.size > 0 for jar in locked)
+    jars_module._fetch_with_jgo(two_small, tmp_path / "repo", offline=False)   # from Maven Central
+    bar = bars[-1]
+    assert bar.options["unit"] == "B" and bar.options["unit_scale"] and bar.options["disable"] is None
+    assert bar.options["total"] == sum(jar.size for jar in two_small) == sum(bar.updates)
+    jars_module._fetch_with_jgo(two_small, tmp_path / "repo", offline=True)    # cached now: nothing to show
+    assert bars[-1].options["disable"] is True and bars[-1].updates == []

@@ -1,7 +1,7 @@
 """The Kafka broker's jars, exactly as a lock file pins them, downloaded into a per-version cache.
 
 `resources/kafka-<version>.lock.toml` lists every jar of the broker's classpath and of
-`kafka-tools` (group, artifact, version, SHA-256). At first start each jar is fetched from a
+`kafka-tools` (group, artifact, version, SHA-256, size). At first start each jar is fetched from a
 Maven repository (Maven Central, or $CODEALONG_MAVEN_REPOSITORY) by jgo's pure-Python
 downloader, or by Maven when $CODEALONG_DOWNLOADER=maven, and checked against its SHA-256.
 A mismatch or a partial download is an error naming the artifact; the jars land in a staging
@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from ..client.errors import BrokerError
 from ..client.loading import tomllib  # the one tomli fallback
 from .prerequisites import check_maven
@@ -41,6 +43,7 @@ class LockedJar:
     artifact: str
     version: str
     sha256: str
+    size: int = 0  # bytes, for the download's progress bar (0: unknown)
 
     @property
     def coordinate(self) -> str:
@@ -99,15 +102,21 @@ def _fetch_with_jgo(jars: list[LockedJar], repository: Path, offline: bool) -> d
     context = MavenContext(repo_cache=repository, local_repos=[], remote_repos={"kafka-jars": remote},
                            timeout=60, offline=offline)
     found = {}
-    for jar in jars:
-        try:
-            found[jar] = context.project(jar.group, jar.artifact).at_version(jar.version).artifact().resolve()
-        except Exception as err:  # jgo raises RuntimeError or requests' errors: name the artifact
-            where = "the local cache (offline)" if offline else remote
-            raise BrokerError(f"Could not fetch {jar.coordinate} from {where}: {err}",
-                              "Check the network connection (or set CODEALONG_MAVEN_REPOSITORY to a reachable "
-                              "Maven repository), then start again; `codealong prefetch` fills the cache for "
-                              "offline use.") from None
+    missing = [jar for jar in jars if not (repository / jar.repository_path).is_file()]
+    # A first download shows bytes and a rate (a terminal or a notebook; nothing in a log file).
+    with tqdm(total=sum(jar.size for jar in missing) or None, unit="B", unit_scale=True, unit_divisor=1024,
+              desc=f"downloading {len(missing)} of Kafka's jars", disable=True if not missing else None) as bar:
+        for jar in jars:
+            try:
+                found[jar] = context.project(jar.group, jar.artifact).at_version(jar.version).artifact().resolve()
+            except Exception as err:  # jgo raises RuntimeError or requests' errors: name the artifact
+                where = "the local cache (offline)" if offline else remote
+                raise BrokerError(f"Could not fetch {jar.coordinate} from {where}: {err}",
+                                  "Check the network connection (or set CODEALONG_MAVEN_REPOSITORY to a reachable "
+                                  "Maven repository), then start again; `codealong prefetch` fills the cache for "
+                                  "offline use.") from None
+            if jar in missing:
+                bar.update(Path(found[jar]).stat().st_size)
     return found
 
 
@@ -241,7 +250,7 @@ def _maven_resolution(version: str, artifact: str, work: Path) -> list[LockedJar
     jars = []
     for path in sorted(out.rglob("*.jar")):
         parts = path.relative_to(out).parts  # group/path/artifact/version/artifact-version.jar
-        jars.append(LockedJar(".".join(parts[:-3]), parts[-3], parts[-2], sha256_of(path)))
+        jars.append(LockedJar(".".join(parts[:-3]), parts[-3], parts[-2], sha256_of(path), path.stat().st_size))
     log4j = [jar for jar in jars if jar.artifact == "log4j-core"]
     if not log4j:
         raise BrokerError(f"Kafka {version}'s {artifact} has no log4j-core jar.", "Use a Kafka 4.x version.")
@@ -252,7 +261,8 @@ def _maven_resolution(version: str, artifact: str, work: Path) -> list[LockedJar
         _run_maven(["dependency:copy", f"-Dartifact={binding.coordinate}", f"-DoutputDirectory={folder / 'binding'}"],
                    folder, binding.coordinate)
         jars.append(LockedJar(binding.group, binding.artifact, binding.version,
-                              sha256_of(folder / "binding" / binding.filename)))
+                              sha256_of(folder / "binding" / binding.filename),
+                              (folder / "binding" / binding.filename).stat().st_size))
     return jars
 
 
@@ -268,6 +278,6 @@ def write_lock(version: str, target: Path) -> Path:
     for name, jars in sets.items():
         for jar in sorted(jars, key=lambda j: j.coordinate):
             lines += [f"[[{name}]]", f'group = "{jar.group}"', f'artifact = "{jar.artifact}"',
-                      f'version = "{jar.version}"', f'sha256 = "{jar.sha256}"', ""]
+                      f'version = "{jar.version}"', f'sha256 = "{jar.sha256}"', f"size = {jar.size}", ""]
     target.write_text("\n".join(lines))
     return target
