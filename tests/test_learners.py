@@ -275,3 +275,23 @@ def test_the_board_reads_its_topic_from_the_start_once_and_live(kafka, unique, m
             assert Deadline(5).until(lambda: "ben" in live.widget.value)
         finally:
             live.stop()
+
+
+def test_workshop_reset_names_its_learners_and_asks_before_resetting_everyone(tmp_path, monkeypatch):
+    """The command line only (the reset itself is tested on the room's cluster in test_workshop)."""
+    from click.testing import CliRunner
+
+    from helpers.cli import main
+    from helpers.workshop import lifecycle
+
+    Room(tmp_path, "127.0.0.1:9392", ["ana", "ben"], nodes=1, port=9392).save()
+    done = []
+    monkeypatch.setattr(lifecycle, "reset", lambda room, learner=None: done.append(learner) or [])
+    folder = ["--folder", str(tmp_path)]
+    nothing = CliRunner().invoke(main, ["workshop", "reset", *folder])
+    assert nothing.exit_code == 2 and "--all" in nothing.output and done == []
+    refused = CliRunner().invoke(main, ["workshop", "reset", "--all", *folder], input="n\n")
+    assert refused.exit_code == 1 and "all 2 learners?" in refused.output and done == []
+    assert CliRunner().invoke(main, ["workshop", "reset", "ana", "ben", *folder]).exit_code == 0
+    assert CliRunner().invoke(main, ["workshop", "reset", "--all", "--yes", *folder]).exit_code == 0
+    assert done == ["ana", "ben", None]

@@ -93,15 +93,28 @@ def workshop_status(folder):
 
 
 @workshop.command("reset")
-@click.option("--learner", default=None, help="Only this learner (default: every learner).")
+@click.argument("names", nargs=-1)
+@click.option("--all", "everyone", is_flag=True, help="Every learner of the room (asks first, unless --yes).")
+@click.option("--yes", is_flag=True, help="Do not ask before resetting every learner.")
+@click.option("--learner", "named", multiple=True, hidden=True)  # the old spelling of NAMES
 @folder_option
-def workshop_reset(learner, folder):
-    """Delete a learner's topics, groups and schema subjects (everything under `<learner>.`); others
-    are untouched."""
+def workshop_reset(names, everyone, yes, named, folder):
+    """Delete the topics, groups and schema subjects of the learners NAMES (everything under
+    `<learner>.`); other learners are untouched. `--all` resets every learner, e.g. between two
+    groups; it asks first unless --yes."""
     from ..workshop.lifecycle import reset
 
-    for report in reset(_room(folder), learner):
-        click.echo(str(report))
+    names = (*names, *named)
+    if bool(names) == everyone:
+        raise click.UsageError("Name the learners to reset (`codealong workshop reset ana ben`), or pass --all "
+                               "for every learner.")
+    room = _room(folder)
+    if everyone and not yes:
+        click.confirm(f"Delete the topics, groups and schema subjects of all {len(room.learners)} learners?",
+                      abort=True)
+    for name in names or [None]:
+        for report in reset(room, name):
+            click.echo(str(report))
 
 
 @workshop.command("stop")

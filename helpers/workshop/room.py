@@ -216,7 +216,7 @@ Give each learner their two files (the join sheet and the password file). On the
 {rows}
 
 Watch: `codealong workshop status`, or notebooks/instructor/board.ipynb.
-Reset one learner (their topics, groups and schema subjects): `codealong workshop reset --learner NAME`.
+Reset one learner (their topics, groups and schema subjects): `codealong workshop reset NAME`.
 End: `codealong workshop stop`.
 """)
         return path
