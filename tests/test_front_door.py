@@ -168,3 +168,20 @@ def test_bench_help_lists_the_benchmarks_options():
     assert shown.exit_code == 0 and all(f in shown.output for f in ("--messages", "--repeat", "--room", "--throughput"))
     throughput = CliRunner().invoke(main, ["bench", "--throughput", "--help"])
     assert throughput.exit_code == 0 and "--size" in throughput.output and "--profile" in throughput.output
+
+
+def test_the_course_imports_no_posix_only_module():
+    """Native Windows (docs/platforms.md): a learner there follows the chapters against a broker
+    elsewhere, so no module of helpers/ may import, at its top level, a module Windows lacks
+    (third-party packages such as psutil bring their own Windows code). Checked statically, as
+    far as Linux can check it."""
+    import ast
+
+    posix_only = {"fcntl", "termios", "resource", "tty", "pty", "pwd", "grp", "posix", "crypt"}
+    offenders = []
+    for path in (REPO_ROOT / "helpers").rglob("*.py"):
+        for node in ast.parse(path.read_text()).body:          # top-level statements only
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.relative_to(REPO_ROOT)}: {n}" for n in names if n.split(".")[0] in posix_only]
+    assert not offenders, offenders
