@@ -17,6 +17,8 @@ from ..client.names import scoped
 from . import progress
 from .notebook import check_environment, learner_from_environment, use_learner
 
+REGISTRY_REQUEST_TIMEOUT_S = 5  # per request to the schema registry; the client retries a timed-out one
+
 
 @dataclass(frozen=True)
 class Chapter:
@@ -40,11 +42,12 @@ class Chapter:
                             **(settings or {})})
 
     def schema_registry_config(self) -> dict[str, str]:
-        """Settings for confluent-kafka's SchemaRegistryClient: {"url": ...} from $SCHEMA_REGISTRY_URL,
-        else the embedded registry (Apicurio, started on this chapter's Kafka if needed)."""
+        """Settings for confluent-kafka's SchemaRegistryClient: the url from $SCHEMA_REGISTRY_URL, else
+        the embedded registry (Apicurio, started on this chapter's Kafka if needed), and a timeout:
+        the client sets none by default, so one request left unanswered would hang a cell for good."""
         from ..registry import registry_url
 
-        return {"url": registry_url(self.bootstrap_servers, progress=True)}
+        return {"url": registry_url(self.bootstrap_servers, progress=True), "timeout": REGISTRY_REQUEST_TIMEOUT_S}
 
     def exercise(self, exercise_id: str, **slate) -> None:
         """Start an exercise from a slate it makes clean itself, and say what it made clean (see
