@@ -26,3 +26,4 @@ from .ch12 import *  # noqa: F401,F403,E402
 from .ch13 import *  # noqa: F401,F403,E402
 from .ch14 import *  # noqa: F401,F403,E402
 from .ch15 import *  # noqa: F401,F403,E402
+from .ch16 import *  # noqa: F401,F403,E402
