@@ -219,3 +219,17 @@ def test_every_concept_figure_is_drawn_in_a_chapter_and_stored_as_svg():
                     stored += 1
     assert modules <= used, f"figures no chapter draws: {sorted(modules - used)}"
     assert stored >= len(modules)
+
+
+def test_every_link_within_a_chapter_names_one_of_its_headings():
+    """JupyterLab's anchor of a heading is its text with spaces as '-': a link that misses it goes nowhere."""
+    import re
+
+    for path in PATHS:
+        nb = nbformat.read(path, as_version=4)
+        markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+        anchors = {line.lstrip("#").strip().replace(" ", "-") for text in markdown for line in text.splitlines()
+                   if line.startswith("#")}
+        for text in markdown:
+            for anchor in re.findall(r"\]\(#((?:[^()]|\([^()]*\))+)\)", text):
+                assert anchor in anchors, (path.name, anchor)
