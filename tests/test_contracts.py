@@ -85,18 +85,39 @@ def test_forgetting_subjects_deletes_them_for_good_and_a_missing_one_is_fine(reg
     forget_subjects(registry, [subject])
 
 
-def test_the_mystery_parcel_names_a_schema_older_than_the_subjects_latest(kafka, registry, unique, capsys):
+def test_the_mystery_parcel_names_a_schema_older_than_the_subjects_latest(kafka, registry, unique, capsys,
+                                                                            monkeypatch):
+    import helpers.course.demos.contracts as contracts
     from helpers.client.topic_state import read_messages
     from helpers.client.topics import recreate_topic
 
     topic = f"parcels-{unique}"
-    recreate_topic(kafka, topic)
-    write_mystery_parcel(kafka, topic)
-    assert "has 2 versions now" in capsys.readouterr().out
-    [parcel] = read_messages(kafka, topic)
-    magic, schema_id = schema_id_of(parcel["value"])
-    latest = registry.get_latest_version(f"{topic}-value")
-    assert magic == 0 and schema_id != latest.schema_id
-    written = fields_of(registry.get_schema(schema_id).schema_str)
-    assert len(written) == 3 and fields_of(latest.schema.schema_str)[:3] == written
+    for drafts_bound, parcel_version in ((2, 2), (3, 3)):   # one draft before it, or two
+        forget_subjects(registry, [f"{topic}-value"])
+        recreate_topic(kafka, topic)
+        monkeypatch.setattr(contracts.random, "randint", lambda low, high, bound=drafts_bound: bound)
+        write_mystery_parcel(kafka, topic)
+        assert "holds other versions registered before and after" in capsys.readouterr().out
+        [parcel] = read_messages(kafka, topic)
+        magic, schema_id = schema_id_of(parcel["value"])
+        latest = registry.get_latest_version(f"{topic}-value")
+        assert magic == 0 and schema_id != latest.schema_id and latest.version == parcel_version + 1
+        assert registry.get_version(f"{topic}-value", parcel_version).schema_id == schema_id
+        written = fields_of(registry.get_schema(schema_id).schema_str)
+        assert len(written) == 3 and fields_of(latest.schema.schema_str)[:3] == written
     forget_subjects(registry, [f"{topic}-value"])
+
+
+def test_forgetting_a_subject_that_was_only_soft_deleted_purges_it(registry, unique):
+    """A subject deleted halfway (soft only: an interrupted clean-up, or another tool) is purged
+    too, so that registering again starts at version 1."""
+    from confluent_kafka.schema_registry import Schema
+
+    subject = f"half-deleted-{unique}-value"
+    registry.register_schema(subject, Schema(BOOK_V1, "AVRO"))
+    registry.delete_subject(subject)                       # soft: the registry keeps its versions
+    assert forget_subjects(registry, [subject]) == [subject]
+    registry.register_schema(subject, Schema(BOOK_V1, "AVRO"))
+    assert registry.get_versions(subject) == [1]
+    forget_subjects(registry, [subject])
+    assert subject not in registry.get_subjects(deleted=True)            # purged, not merely hidden

@@ -76,9 +76,10 @@ def forget_subjects(registry: SchemaRegistryClient, subjects) -> list[str]:
         try:
             registry.delete_subject(subject)
         except SchemaRegistryError as err:
-            if err.http_status_code == 404:
+            if err.http_status_code != 404:
+                raise
+            if err.error_code != 40404:  # 40401: no such subject; 40404: soft-deleted already: purge it below
                 continue
-            raise
         registry.delete_subject(subject, permanent=True)
         deleted.append(subject)
     return deleted
@@ -97,8 +98,9 @@ def fields_of(schema_str: str) -> list[str]:
 
 
 def write_mystery_parcel(where, topic: str) -> None:
-    """Exercise 15.1: write one parcel to `topic` with a schema drawn at random (a unique one, so its
-    id is new), then register a later version of the subject: the latest is NOT the message's schema."""
+    """Exercise 15.1: register one or two drafts, write one parcel to `topic` with a schema drawn at
+    random (a unique one, so its id is new), then register a later version of the subject: neither
+    the latest version nor a fixed version number is the message's schema."""
     from confluent_kafka import Producer
     from confluent_kafka.schema_registry.avro import AvroSerializer
     from confluent_kafka.serialization import MessageField, SerializationContext
@@ -112,6 +114,9 @@ def write_mystery_parcel(where, topic: str) -> None:
     schema = _record("Parcel", [{"name": n, "type": t} for n, t in written], namespace="post", doc=doc)
     values = {"int": 1200, "string": "x", "boolean": True, "long": 990}
     registry = registry_for(where)
+    for size in range(1, random.randint(2, 3)):  # drafts of 1 (and 2) fields: the parcel's version is not fixed
+        registry.register_schema(subject_of(topic), Schema(_record(
+            "Parcel", [{"name": n, "type": t} for n, t in written[:size]], namespace="post", doc=doc), "AVRO"))
     serializer = AvroSerializer(registry, schema)
     value = serializer({n: values[t] for n, t in written}, SerializationContext(scoped(topic), MessageField.VALUE))
     producer = Producer({**as_connection(where).client_settings(), "logger": CLIENT_LOG})
@@ -122,8 +127,8 @@ def write_mystery_parcel(where, topic: str) -> None:
                                {"name": later[0], "type": ["null", later[1]], "default": None}], namespace="post",
                     doc=doc)
     registry.register_schema(subject_of(topic), Schema(newer, "AVRO"))
-    print(f"One parcel written to {scoped(topic)!r}; its subject {subject_of(topic)!r} has "
-          f"{len(registry.get_versions(subject_of(topic)))} versions now.")
+    print(f"One parcel written to {scoped(topic)!r}; its subject {subject_of(topic)!r} holds other versions "
+          f"registered before and after the parcel's.")
 
 
 def zigzag_varint(data: bytes, at: int) -> tuple[int, int]:
