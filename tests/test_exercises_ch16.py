@@ -145,8 +145,8 @@ def metered(kafka, topic, state, interval=None, poll=True, wait_s=5.0, read=True
     for n in range(random.randint(20, 40)):
         producer.produce(topic, value=f"reading {n}".encode())
     producer.flush(15)
-    deadline = time.monotonic() + wait_s
-    while not reports and time.monotonic() < deadline:
+    before, deadline = len(reports), time.monotonic() + wait_s
+    while len(reports) == before and time.monotonic() < deadline:   # a report made after the flush
         producer.poll(0.1) if poll else time.sleep(0.1)
     state["reports"] = reports
     if read:

@@ -8,7 +8,8 @@
 The lag of a group on a partition is the partition's end (the high watermark: what consumers can
 read) minus the group's committed offset (the next offset it will read), as `kafka-consumer-groups`
 computes it. A partition the group never committed on has no lag in that sense (the tool prints
-"-"): here its lag is None.
+"-" for it while a member has it assigned, and leaves it out for a group with no members): here its
+lag is None.
 
 `LagRule` is pure: it sees (time, lag) samples, nothing else, so it is tested without a broker.
 A lag that is high but steady is a consumer keeping up with a backlog (or a group nobody runs);

@@ -126,7 +126,7 @@ def run_slow_consumer(producer, consumer, admin, topic: str, group: str, rule: L
     reader.start()
     deadline = Deadline(timeout)
     try:
-        if not deadline.until(assigned.is_set):
+        if not assigned.wait(deadline.remaining()):
             raise TimeoutError(f"the consumer got no partition of {topic!r} within {timeout:g} s")
         writer = threading.Thread(target=produce, name="steady-producer", daemon=True)
         run.began = time.monotonic()
@@ -191,7 +191,7 @@ def plot_round_trips(reports: list[tuple[float, dict]], began: float = 0.0) -> F
     right.step([at - began for at, _ in reports],
                [sum(b["waitresp_msg_cnt"] for b in report["brokers"].values()) for _, report in reports],
                where="post", marker=".", label="waitresp_msg_cnt (sent, no answer yet)")
-    right.set(xlabel="seconds", ylabel="messages", title="messages not yet acknowledged")
+    right.set(xlabel="seconds", ylabel="messages", title="messages awaiting their delivery report")
     right.set_ylim(bottom=0)
     right.legend(fontsize=7)
     return figure

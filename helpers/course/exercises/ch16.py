@@ -51,7 +51,7 @@ def writes_predicted(where, topic: str) -> CheckResult:
             f"{name} {truth[name]} (you said {guess[name]}): {WHY[name]}" for name in misses) + ".",
                         "Compare the ISR with min.insync.replicas for acks=all; acks=1 needs only the leader.")
     fails = [name for name in WRITES if truth[name] == "fails"]
-    why = WHY["two_down_acks_all"]
+    why = "; ".join(WHY[name] for name in fails) or "every write found enough replicas"
     return _done("16.1", f"As you predicted: only {', '.join(fails) or 'none'} failed. {why[0].upper()}{why[1:]}.")
 
 
@@ -72,9 +72,11 @@ def lag_measured(where, lag_by_partition, topic: str, group: str) -> CheckResult
                                 f"{scoped(topic)!r} has {sorted(truth)}.", "One entry per partition, keyed by its number.")
     off = {p: (lag_by_partition[p], truth[p]) for p in truth if lag_by_partition[p] != truth[p]}
     if off:
-        said = "; ".join(f"partition {p}: you have {got!r}, the broker says "
-                         + ("no committed offset, so no lag (None)" if want is None else f"{want}")
-                         for p, (got, want) in sorted(off.items()))
+        said = "; ".join(f"partition {p}: " + (
+            "the group has no committed offset there: None" if want is None
+            else "you have None, but the group committed there" if got is None
+            else "not a number" if not isinstance(got, int)
+            else "too high" if got > want else "too low") for p, (got, want) in sorted(off.items()))
         return _not_yet("16.2", f"Not the group's lag on {scoped(topic)!r}: {said}.",
                         "lag = the end (list_offsets, OffsetSpec.latest()) minus the committed offset "
                         "(list_consumer_group_offsets); a negative committed offset means none: None.")
@@ -82,8 +84,8 @@ def lag_measured(where, lag_by_partition, topic: str, group: str) -> CheckResult
 
 
 # ---- 16.3 a statistics callback that fires ---------------------------------------------------------
-@_checked("16.3", "Set \"statistics.interval.ms\" (e.g. 500) and wait with producer.poll(0.1), not time.sleep: the "
-                  "stats callback runs inside poll() or flush(). Then sent = json.loads(reports[-1])[\"topics\"]"
+@_checked("16.3", "Set \"statistics.interval.ms\" (e.g. 1000) and wait with producer.poll(0.1), not time.sleep, for a "
+                  "report that comes after flush(): the stats callback runs inside poll() or flush(). Then sent = json.loads(reports[-1])[\"topics\"]"
                   "[topic][\"partitions\"][\"0\"][\"txmsgs\"].")
 def stats_read(where, reports, sent, topic: str) -> CheckResult:
     slate = started("16.3")
@@ -115,9 +117,13 @@ def stats_read(where, reports, sent, topic: str) -> CheckResult:
     if sent is MISSING:
         return _not_yet("16.3", "sent is not set yet.", "sent = json.loads(reports[-1])[\"topics\"][...]"
                                                          "[\"partitions\"][\"0\"][\"txmsgs\"].")
+    if report.get("msg_cnt", 0) != 0:
+        return _not_yet("16.3", f"The last report still counts {report['msg_cnt']} message(s) waiting for their "
+                                "delivery report: it came before the producer was done.",
+                        "After flush(), poll while you wait for a report that comes after it.")
     if sent != partition["txmsgs"]:
-        return _not_yet("16.3", f"sent is {sent!r}; the last report's txmsgs for partition 0 of {topic!r} is "
-                                f"{partition['txmsgs']}.", "Read it from the report, under topics -> partitions -> \"0\".")
+        return _not_yet("16.3", f"sent is {sent!r}, not the txmsgs of partition 0 of {topic!r} in the last report.",
+                        "Read it from the report, under topics -> partitions -> \"0\".")
     return _done("16.3", f"The statistics callback fired; its last report says the producer sent {sent} messages "
                          f"to {topic!r}, and the broker holds them.")
 

@@ -9,8 +9,8 @@ it; a broker that stops leaves the ISR; with acks=all the leader refuses a write
 smaller than min.insync.replicas (NOT_ENOUGH_REPLICAS); acks=1 only needs the leader. Since Kafka 4
 (KIP-966, on when the eligible.leader.replicas.version feature is 1) a replica removed from the ISR
 when that leaves fewer than min.insync.replicas in it becomes an eligible leader replica (ELR): it
-holds every committed message, so it may be elected leader later; and while the ISR is below
-min.insync.replicas the high watermark does not move.
+holds every committed message, so it may be elected leader later. And since Kafka 3.7, whatever the
+feature level, the high watermark does not move while the ISR is below min.insync.replicas.
 """
 from __future__ import annotations
 
