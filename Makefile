@@ -24,13 +24,15 @@ run: $(VENV)/.installed
 #   (among them the solved run, then the untouched learner edition on the same broker; they
 #   share the default broker's fixed topic names, so they run one after the other);
 # - main: every other test (unique topic and group names on the default broker).
-# The default broker is started first so that the suites share it (none of them stops it), and
+# The default broker and schema registry are started first so that the suites share them (none of
+# them stops them; chapter 15's stored outputs are those of a registry already running), and
 # prefetch runs first so that no two suites download the same jars at once.
 SIDE_TESTS     := tests/test_workshop.py tests/test_offline.py tests/test_python_only.py
 NOTEBOOK_TESTS := notebooks tests/test_notebooks.py
 test: $(VENV)/.installed chromium
 	$(BIN)/codealong prefetch
 	$(BIN)/codealong broker start
+	$(BIN)/codealong registry start
 	@$(BIN)/pytest --durations=10 $(SIDE_TESTS) > .side-tests.log 2>&1 & side=$$!; \
 	$(BIN)/pytest --durations=10 $(NOTEBOOK_TESTS) > .notebook-tests.log 2>&1 & notebooks=$$!; \
 	$(BIN)/pytest --durations=10 tests $(addprefix --ignore=,$(SIDE_TESTS) tests/test_notebooks.py); main=$$?; \

@@ -13,6 +13,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from conftest import free_port
@@ -20,6 +21,7 @@ from helpers.course.runner import NOTEBOOKS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "artifacts"
+LEARNER = "browser"  # the prefix of the browser test's topics and groups (not a workshop: no login, no board)
 # Without the networking flags Chromium keeps calling Google's hosts, which this closed network refuses.
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                   "--disable-background-networking", "--disable-component-update"]
@@ -43,13 +45,20 @@ def jupyterlab(kafka, tmp_path):
     """JupyterLab serving a copy of the playground (the browser saves what it runs), on
     loopback, with a random token; its kernels use the session broker."""
     (tmp_path / "lab").mkdir()
-    shutil.copy(NOTEBOOKS / ".06_playground.ipynb", tmp_path / "lab" / "06_playground.ipynb")  # the solved edition
+    # The solved edition, its names under a learner's prefix of its own: the notebooks suite runs
+    # chapter 6 on the same broker meanwhile, with the same topic and group names.
+    playground = nbformat.read(NOTEBOOKS / ".06_playground.ipynb", as_version=4)
+    parameters = next(c for c in playground.cells if "parameters" in c.metadata.get("tags", []))
+    parameters.source = (parameters.source.replace("BOOTSTRAP_SERVERS = None", f"BOOTSTRAP_SERVERS = {kafka!r}")
+                         .replace("LEARNER = None", f"LEARNER = {LEARNER!r}"))
+    nbformat.write(playground, tmp_path / "lab" / "06_playground.ipynb")
     # No "get Jupyter news?" prompt over the screenshot (it would also try to reach the internet).
     notification = tmp_path / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
     notification.write_text('{"fetchNews": "false"}')
     port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+    outside = ("KAFKA_BOOTSTRAP_SERVERS", "CODEALONG_LEARNER")  # the notebook's parameters say where and who
+    env = {**{k: v for k, v in os.environ.items() if k not in outside}, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
            "JUPYTER_DATA_DIR": str(tmp_path / "data"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
@@ -109,7 +118,7 @@ def test_playground_send_click_reaches_the_consumer_panel(chromium, jupyterlab):
             page.get_by_role("button", name="Send").first.click()
             panel = page.locator("table.codealong-messages").first
             expect(panel).to_contain_text(typed, timeout=30_000)
-            expect(page.locator(".widget-html-content", has_text="written to playground").first).to_be_visible()
+            expect(page.locator(".widget-html-content", has_text=f"written to {LEARNER}.playground").first).to_be_visible()
             panel.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "browser-playground.png"))
 

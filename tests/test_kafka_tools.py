@@ -3,10 +3,11 @@ real broker, and one failure each, in Kafka's own words or as a helpers error wi
 from __future__ import annotations
 
 import os
-import select
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -140,17 +141,14 @@ def test_the_console_consumer_streams_as_messages_arrive_and_stops_on_ctrl_c(kaf
     process = subprocess.Popen([sys.executable, "-m", "helpers.cli", "kafka", "kafka-console-consumer", "--topic",
                                 topic, "--from-beginning"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, start_new_session=True)
+    lines: queue.Queue = queue.Queue()  # a thread reads: select() cannot see lines already in Python's buffer
+    threading.Thread(target=lambda: [lines.put(line.strip()) for line in process.stdout], daemon=True).start()
     try:
-        lines, deadline = [], time.monotonic() + 60
-        while len(lines) < 2 and time.monotonic() < deadline:
-            ready, _, _ = select.select([process.stdout], [], [], 1)
-            if ready:
-                lines.append(process.stdout.readline().strip())
-        assert lines == ["first", "second"] and process.poll() is None   # printed while still running
+        assert [lines.get(timeout=60), lines.get(timeout=30)] == ["first", "second"]
+        assert process.poll() is None                                     # printed while still running
         with SyncProducer(endpoints=[kafka]) as producer:
             producer.produce(topic, "third", key="k")
-        ready, _, _ = select.select([process.stdout], [], [], 30)
-        assert ready and process.stdout.readline().strip() == "third"
+        assert lines.get(timeout=30) == "third"
         os.killpg(process.pid, signal.SIGINT)                             # Ctrl-C in the terminal
         process.wait(timeout=30)
         assert "Processed a total of 3 messages" in process.stderr.read()
