@@ -295,3 +295,33 @@ def test_workshop_reset_names_its_learners_and_asks_before_resetting_everyone(tm
     assert CliRunner().invoke(main, ["workshop", "reset", "ana", "ben", *folder]).exit_code == 0
     assert CliRunner().invoke(main, ["workshop", "reset", "--all", "--yes", *folder]).exit_code == 0
     assert done == ["ana", "ben", None]
+
+
+def test_a_host_that_is_not_this_machines_is_refused_before_anything_starts(tmp_path):
+    from helpers.workshop.lifecycle import check_host, start_workshop
+    from helpers.workshop.room import RoomError
+
+    assert check_host("127.0.0.1") == "127.0.0.1"
+    with pytest.raises(RoomError) as err:
+        start_workshop(["ana"], host="203.0.113.7", folder=tmp_path / "room")   # TEST-NET-3: nobody's
+    assert "not an address of this machine" in err.value.cause and "127.0.0.1" in err.value.cause
+    assert not (tmp_path / "room").exists()
+
+
+def test_a_learner_whose_join_cannot_reach_the_room_is_told_what_to_check_within_seconds(tmp_path, monkeypatch):
+    import time
+
+    from conftest import free_port
+    from helpers.workshop.lifecycle import JOIN_PROBE_S, check_join
+    from helpers.workshop.room import JoinSheet, RoomError
+
+    password = tmp_path / "ana.password.env"
+    password.write_text("export KAFKA_PASSWORD=not-used\n")
+    sheet = JoinSheet(f"127.0.0.1:{free_port()}", "ana", "ana", "SASL_PLAINTEXT", "SCRAM-SHA-256", password)
+    began = time.monotonic()
+    with pytest.raises(RoomError) as err:
+        check_join(sheet)
+    assert time.monotonic() - began < JOIN_PROBE_S + 5
+    assert "does not answer" in err.value.cause
+    assert "same Wi-Fi" in err.value.fix and "firewall" in err.value.fix
+    assert "broker start" not in err.value.fix      # not "start a broker of your own"

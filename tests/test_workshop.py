@@ -26,7 +26,7 @@ from helpers.settings import REPO_ROOT
 from helpers.client.topics import admin_for
 from helpers.course.catalogue import chapter_of, checks_per_chapter
 from helpers.workshop.lifecycle import reset, start_workshop, status, stop
-from helpers.workshop.room import JoinSheet
+from helpers.workshop.room import JoinSheet, RoomError
 from helpers.workshop.simulate import run_room
 
 ROOM = [f"learner{n:02d}" for n in range(1, 9)] + ["ana", "ben"]
@@ -422,3 +422,26 @@ def test_a_learner_may_create_and_read_their_dead_letter_topics_and_nothing_more
     assert all(b.resource_pattern_type == ResourcePatternType.PREFIXED for b in acl_bindings("ana")
                if b.name.startswith("dlq."))
     assert not [b for b in acl_bindings("ana") if b.name in ("dlq.", "dlq")]    # never another learner's
+
+
+def test_a_learners_doctor_probes_the_room_with_their_login(room, monkeypatch):
+    """In a learner's shell (the join sheet's variables and password), `codealong doctor` asks the
+    room's cluster as that learner, so a SCRAM-only cluster answers instead of looking down."""
+    from helpers.course.doctor import run_checks
+
+    sheet = JoinSheet.load(room.join_file("learner02"))
+    for key, value in {**sheet.environment(), "KAFKA_PASSWORD": sheet.password()}.items():
+        monkeypatch.setenv(key, value)
+    broker = next(check for check in run_checks() if check.name == "Broker")
+    assert broker.ok and room.bootstrap in broker.detail, broker
+
+
+def test_starting_the_room_again_with_another_host_or_port_is_refused_by_name(room):
+    before = (room.folder / "room.toml").read_text()
+    with pytest.raises(RoomError) as err:
+        start_workshop(["ana"], host="127.0.0.2", folder=room.folder)
+    assert "--host 127.0.0.1" in err.value.cause and "--host 127.0.0.2" in err.value.cause
+    assert "NEW_FOLDER" in err.value.fix
+    with pytest.raises(RoomError, match="--port"):
+        start_workshop(["ana"], port=room.port + 10, folder=room.folder)
+    assert (room.folder / "room.toml").read_text() == before   # nothing changed

@@ -26,12 +26,13 @@ def _room(folder):
 
 @workshop.command("start")
 @click.option("--learners", "learners_spec", required=True, help="Names (ana,ben,cy) or a count (8: learner01..08).")
-@click.option("--nodes", type=click.Choice(["1", "3"]), default="1", show_default=True,
-              help="Nodes of the local workshop cluster.")
+@click.option("--nodes", type=click.Choice(["1", "3"]), default=None,
+              help="Nodes of the local workshop cluster (default: 1).")
 @click.option("--bootstrap", default=None, help="Use this existing cluster (HOST:PORT) instead of starting one; "
               "its super user's login comes from CODEALONG_ADMIN_USER / CODEALONG_ADMIN_PASSWORD.")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address the local cluster listens on and advertises (your machine's LAN address to serve a room).")
+@click.option("--host", default=None,
+              help="Address the local cluster listens on and advertises: your machine's address on the room's network "
+                   "to serve a room (default: 127.0.0.1, to rehearse alone). It must be one of this machine's.")
 @click.option("--port", type=int, default=None, help="First port of the local cluster (default: 9392).")
 @click.option("--produce-mib-per-s", type=float, default=2.0, show_default=True, help="Each learner's produce quota.")
 @click.option("--registry-url", default=None,
@@ -51,7 +52,8 @@ def workshop_start(learners_spec, nodes, bootstrap, host, port, produce_mib_per_
 
     quotas = Quotas(producer_byte_rate=int(produce_mib_per_s * 1024 * 1024),
                     consumer_byte_rate=int(2 * produce_mib_per_s * 1024 * 1024))
-    room = start_workshop(learner_names(learners_spec), nodes=int(nodes), bootstrap=bootstrap, host=host, port=port,
+    room = start_workshop(learner_names(learners_spec), nodes=int(nodes) if nodes else None, bootstrap=bootstrap,
+                          host=host, port=port,
                           folder=folder, quotas=quotas, registry_url=registry_url, registry_port=registry_port)
     click.echo(f"Workshop ready at {room.bootstrap}: {len(room.learners)} learner(s).")
     click.echo(registry_status(room))

@@ -9,6 +9,7 @@ from .. import settings
 from ..broker.cluster import LocalCluster, port_is_free, port_owner, probe_metadata
 from ..broker.prerequisites import check_maven, find_java
 from ..client.config import env_bootstrap
+from ..client.configs import credentials
 from ..client.errors import CodealongError
 from .notebook import docker_engine
 
@@ -68,7 +69,7 @@ def _ports() -> list[Check]:
 def _broker() -> Check:
     servers = env_bootstrap() or LocalCluster().bootstrap
     try:
-        metadata = probe_metadata(servers, timeout=5)
+        metadata = probe_metadata(servers, timeout=5, **credentials(servers))  # a workshop learner's login too
         return Check("Broker", True, f"{servers} answers ({len(metadata.brokers)} broker(s))")
     except CodealongError as err:
         fix = ("Start that cluster or unset KAFKA_BOOTSTRAP_SERVERS." if env_bootstrap()

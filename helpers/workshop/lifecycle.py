@@ -6,23 +6,27 @@ import concurrent.futures
 import logging
 import os
 import secrets
+import socket
 from pathlib import Path
 
 from .. import settings
 from ..broker import probe_metadata
 from ..client.config import Connection, SecurityConfig
 from ..client.deadline import Deadline
+from ..client.errors import BrokerUnreachable
 from ..course.progress import PROGRESS_TOPIC
 from ..client.topics import admin_for, create_topic, delete_topic
 from .access import Quotas, WorkshopError, add_learner, create_progress_topic, reset_learner, set_quotas, ResetReport
 from .board import ProgressBoard, read_progress
 from .room import JoinSheet, Room, RoomError, WORKSHOP_PORT_OFFSET, read_env_file, workshop_dir
 
+JOIN_PROBE_S = 8  # a learner told within seconds when the room's cluster does not answer
+
 log = logging.getLogger(__name__)
 
 
-def start_workshop(learners: list[str], nodes: int = 1, bootstrap: str | None = None, host: str = "127.0.0.1",
-                   port: int | None = None, folder: Path | None = None, quotas: Quotas = Quotas(),
+def start_workshop(learners: list[str], nodes: int | None = None, bootstrap: str | None = None,
+                   host: str | None = None, port: int | None = None, folder: Path | None = None, quotas: Quotas = Quotas(),
                    registry_url: str | None = None, registry_port: int | None = None, registry: bool = True) -> Room:
     """Start (or extend) a workshop: the cluster (a local one unless `bootstrap` names an existing
     one), the schema registry, the progress topic, quotas, and a user, ACLs and join sheet per
@@ -36,14 +40,18 @@ def start_workshop(learners: list[str], nodes: int = 1, bootstrap: str | None = 
     folder = folder or workshop_dir()
     try:
         room = Room.load(folder)
-        room.learners = room.learners + [name for name in learners if name not in room.learners]
     except RoomError:
-        if bootstrap:
-            room = Room(folder, bootstrap, list(learners))
-        else:
-            first = port or settings.base_port() + WORKSHOP_PORT_OFFSET
-            room = Room(folder, ",".join(f"{host}:{first + 2 * i}" for i in range(nodes)), list(learners),
-                        nodes=nodes, port=first, host=host)
+        room = None
+    if room is not None:
+        _refuse_changed_settings(room, nodes=nodes, bootstrap=bootstrap, host=host, port=port)
+        room.learners = room.learners + [name for name in learners if name not in room.learners]
+    elif bootstrap:
+        room = Room(folder, bootstrap, list(learners))
+    else:
+        host, nodes = check_host(host or "127.0.0.1"), nodes or 1
+        first = port or settings.base_port() + WORKSHOP_PORT_OFFSET
+        room = Room(folder, ",".join(f"{host}:{first + 2 * i}" for i in range(nodes)), list(learners),
+                    nodes=nodes, port=first, host=host)
     if registry:
         _choose_registry(room, registry_url, registry_port)
     if room.nodes:
@@ -73,6 +81,38 @@ def _users(room: Room, admin: Connection, quotas: Quotas) -> None:
         password = password or secrets.token_urlsafe(18)
         add_learner(admin, learner, password)
         room.write_join_files(learner, password)
+
+
+def _refuse_changed_settings(room: Room, **given) -> None:
+    """A room keeps the cluster it was started with: a changed --host, --port, --nodes or --bootstrap is
+    refused by name (its join sheets and the cluster's listeners hold the old values), never ignored."""
+    saved = {"nodes": room.nodes, "bootstrap": None if room.nodes else room.bootstrap,
+             "host": room.host if room.nodes else None, "port": room.port}
+    changed = {key: value for key, value in given.items() if value is not None and value != saved[key]}
+    if changed:
+        was = ", ".join(f"--{key} {saved[key]}" for key in changed)
+        now = ", ".join(f"--{key} {value}" for key, value in changed.items())
+        raise RoomError(f"The workshop in {room.folder} was started with {was}; this start asks for {now}, which "
+                        "its cluster and join sheets do not have.",
+                        f"Start the room afresh in a new folder (new passwords and sheets): `codealong workshop stop "
+                        f"--folder {room.folder}`, then `codealong workshop start --learners "
+                        f"{','.join(room.learners)} {now.replace(',', '')} --folder NEW_FOLDER`; or start this one "
+                        "again without those options.")
+
+
+def check_host(host: str) -> str:
+    """The address a local workshop cluster listens on must be one of this machine's (else the
+    brokers cannot bind it, and every join sheet would send learners elsewhere)."""
+    import psutil
+
+    mine = {address.address.split("%")[0] for addresses in psutil.net_if_addrs().values() for address in addresses
+            if address.family in (socket.AF_INET, socket.AF_INET6)}
+    if host in mine or host == "localhost":
+        return host
+    shown = ", ".join(sorted(a for a in mine if ":" not in a)) or "none"
+    raise RoomError(f"--host {host} is not an address of this machine (its IPv4 addresses: {shown}).",
+                    "Pass this machine's address on the room's network (one of those above; `ip addr` or "
+                    "`ipconfig getifaddr en0` on a Mac shows it), or 127.0.0.1 to rehearse alone.")
 
 
 def _choose_registry(room: Room, url: str | None, port: int | None) -> None:
@@ -119,7 +159,15 @@ def check_join(sheet: JoinSheet, timeout: float = 20) -> str:
     cluster answers, the password is right and the ACLs are in place. Returns what was checked."""
     connection = learner_connection(sheet)
     deadline = Deadline(timeout)
-    metadata = probe_metadata(sheet.bootstrap, timeout=deadline.remaining(1), **connection.client_settings())
+    try:
+        metadata = probe_metadata(sheet.bootstrap, timeout=min(deadline.remaining(1), JOIN_PROBE_S),
+                                  **connection.client_settings())
+    except BrokerUnreachable as err:
+        raise RoomError(f"The workshop's cluster does not answer at {sheet.bootstrap} ({err.cause})",
+                        "Check with your instructor that the address on your join sheet is theirs today; that you "
+                        "are on the room's network (the same Wi-Fi: some networks keep devices from reaching each "
+                        "other, and a phone hotspot is the fallback); and that their firewall lets in the "
+                        f"cluster's ports ({sheet.bootstrap}).") from None
     probe = f"{sheet.learner}.join-check"
     create_topic(connection, probe, timeout=deadline.remaining(1))
     delete_topic(connection, probe, timeout=deadline.remaining(1))
