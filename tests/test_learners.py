@@ -325,3 +325,12 @@ def test_a_learner_whose_join_cannot_reach_the_room_is_told_what_to_check_within
     assert "does not answer" in err.value.cause
     assert "same Wi-Fi" in err.value.fix and "firewall" in err.value.fix
     assert "broker start" not in err.value.fix      # not "start a broker of your own"
+
+
+def test_workshop_start_without_learners_needs_a_room_to_resume(tmp_path):
+    from click.testing import CliRunner
+
+    from helpers.cli import main
+
+    shown = CliRunner().invoke(main, ["workshop", "start", "--folder", str(tmp_path / "none")])
+    assert shown.exit_code == 2 and "no workshop to resume" in shown.output

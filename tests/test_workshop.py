@@ -445,3 +445,31 @@ def test_starting_the_room_again_with_another_host_or_port_is_refused_by_name(ro
     with pytest.raises(RoomError, match="--port"):
         start_workshop(["ana"], port=room.port + 10, folder=room.folder)
     assert (room.folder / "room.toml").read_text() == before   # nothing changed
+
+
+def test_a_lost_password_is_reissued_for_one_learner_and_the_old_one_stops_working(room):
+    from helpers.workshop.lifecycle import check_join, learner_connection
+
+    sheet = JoinSheet.load(room.join_file("learner08"))
+    old = sheet.password()
+    sheet.password_file.unlink()                                   # lost
+    shown = CliRunner().invoke(main, ["workshop", "password", "learner08", "--folder", str(room.folder)])
+    assert shown.exit_code == 0, shown.output
+    fresh = JoinSheet.load(room.join_file("learner08"))
+    assert fresh.password() != old and fresh.password() not in shown.output
+    assert "created and deleted learner08.join-check" in check_join(fresh)
+    from helpers.broker import probe_metadata
+
+    with pytest.raises(LoginRefused):                              # the old password no longer logs in
+        probe_metadata(room.bootstrap, timeout=10, **{**learner_connection(fresh).client_settings(),
+                                                      "sasl.password": old})
+    unknown = CliRunner().invoke(main, ["workshop", "password", "zed", "--folder", str(room.folder)])
+    assert unknown.exit_code == 1 and "is not a learner" in unknown.output
+
+
+def test_workshop_start_without_learners_resumes_the_room_in_its_folder(room):
+    before = (room.folder / "room.toml").read_text()
+    resumed = CliRunner().invoke(main, ["workshop", "start", "--folder", str(room.folder)])
+    assert resumed.exit_code == 0, resumed.output
+    assert f"Workshop ready at {room.bootstrap}: {len(room.learners)} learner(s)." in resumed.output
+    assert (room.folder / "room.toml").read_text() == before

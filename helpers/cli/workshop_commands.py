@@ -25,7 +25,9 @@ def _room(folder):
 
 
 @workshop.command("start")
-@click.option("--learners", "learners_spec", required=True, help="Names (ana,ben,cy) or a count (8: learner01..08).")
+@click.option("--learners", "learners_spec", default=None,
+              help="Names (ana,ben,cy) or a count (8: learner01..08). Without it, the room in the folder is started "
+                   "again as it was (after a reboot, say).")
 @click.option("--nodes", type=click.Choice(["1", "3"]), default=None,
               help="Nodes of the local workshop cluster (default: 1).")
 @click.option("--bootstrap", default=None, help="Use this existing cluster (HOST:PORT) instead of starting one; "
@@ -48,11 +50,14 @@ def workshop_start(learners_spec, nodes, bootstrap, host, port, produce_mib_per_
     room sheet."""
     from ..workshop.access import Quotas
     from ..workshop.lifecycle import registry_status, start_workshop
-    from ..workshop.room import learner_names
+    from ..workshop.room import Room, learner_names, workshop_dir
 
+    if learners_spec is None and not (Path(folder) if folder else workshop_dir()).joinpath(Room.FILE).exists():
+        raise click.UsageError("Name the learners (--learners ana,ben or --learners 8): there is no workshop to "
+                               "resume in that folder.")
     quotas = Quotas(producer_byte_rate=int(produce_mib_per_s * 1024 * 1024),
                     consumer_byte_rate=int(2 * produce_mib_per_s * 1024 * 1024))
-    room = start_workshop(learner_names(learners_spec), nodes=int(nodes) if nodes else None, bootstrap=bootstrap,
+    room = start_workshop(learner_names(learners_spec) if learners_spec else [], nodes=int(nodes) if nodes else None, bootstrap=bootstrap,
                           host=host, port=port,
                           folder=folder, quotas=quotas, registry_url=registry_url, registry_port=registry_port)
     click.echo(f"Workshop ready at {room.bootstrap}: {len(room.learners)} learner(s).")
@@ -117,6 +122,19 @@ def workshop_reset(names, everyone, yes, named, folder):
     for name in names or [None]:
         for report in reset(room, name):
             click.echo(str(report))
+
+
+@workshop.command("password")
+@click.argument("learner")
+@folder_option
+def workshop_password(learner, folder):
+    """Give LEARNER a new password (their password file was lost, or seen by others): the cluster's
+    user is updated, their join sheet and password file are written again, the old password stops
+    working. The password is never printed."""
+    from ..workshop.lifecycle import reissue_password
+
+    written = reissue_password(_room(folder), learner)
+    click.echo(f"New password for {learner} in {written} (hand them that file and their join sheet again).")
 
 
 @workshop.command("stop")

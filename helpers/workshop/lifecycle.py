@@ -83,6 +83,20 @@ def _users(room: Room, admin: Connection, quotas: Quotas) -> None:
         room.write_join_files(learner, password)
 
 
+def reissue_password(room: Room, learner: str) -> Path:
+    """A new password for one learner (their password file was lost, or seen): the cluster's user
+    is updated and their join files written again; the old password stops working. Returns the
+    new password file."""
+    if learner not in room.learners:
+        raise RoomError(f"{learner!r} is not a learner of the workshop in {room.folder} "
+                        f"({', '.join(room.learners)}).", "Check the name, or add them: `codealong workshop start "
+                        f"--learners {learner}`.")
+    password = secrets.token_urlsafe(18)
+    add_learner(room.admin(), learner, password)
+    room.write_join_files(learner, password)
+    return room.password_file(learner)
+
+
 def _refuse_changed_settings(room: Room, **given) -> None:
     """A room keeps the cluster it was started with: a changed --host, --port, --nodes or --bootstrap is
     refused by name (its join sheets and the cluster's listeners hold the old values), never ignored."""
