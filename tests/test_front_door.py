@@ -99,7 +99,7 @@ def test_editions_keeps_a_learners_work_unless_forced(tmp_path, monkeypatch):
 
 # ---- the README: every command and flag it names exists, every count is true -------------------
 README = (REPO_ROOT / "README.md").read_text()
-DOC_FILES = sorted((REPO_ROOT / "docs").glob("*.md"))
+DOC_FILES = sorted([*(REPO_ROOT / "docs").glob("*.md"), *(REPO_ROOT / "site").glob("*.md")])
 
 
 def named_commands(text: str) -> set[tuple[str, ...]]:
