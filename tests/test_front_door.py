@@ -185,3 +185,21 @@ def test_the_course_imports_no_posix_only_module():
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             offenders += [f"{path.relative_to(REPO_ROOT)}: {n}" for n in names if n.split(".")[0] in posix_only]
     assert not offenders, offenders
+
+
+def test_every_chapter_section_the_docs_name_exists():
+    """'chapter 9, section 7' in the README, docs or site names a '## 7. ...' heading of chapter 9."""
+    import re
+
+    import nbformat
+
+    sections = {}
+    for path in (REPO_ROOT / "notebooks").glob(".[0-9][0-9]_*.ipynb"):
+        cells = nbformat.read(path, as_version=4).cells
+        sections[int(path.name[1:3])] = {int(m) for c in cells if c.cell_type == "markdown"
+                                         for m in re.findall(r"^## (\d+)\. ", c.source, re.M)}
+    cited = [(f.name, int(ch), int(sec)) for f in [REPO_ROOT / "README.md", *DOC_FILES]
+             for ch, sec in re.findall(r"[Cc]hapter (\d+), section (\d+)", f.read_text())]
+    assert cited
+    wrong = [c for c in cited if c[2] not in sections.get(c[1], set())]
+    assert not wrong, wrong
