@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,18 +32,25 @@ def test_install_and_broker_and_registry_start_from_the_prefetched_folder_alone(
     readme = (folder / "README.txt").read_text()
     assert "--no-index --find-links" in readme and "codealong registry start" in readme
 
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    offline = {**os.environ, "PIP_INDEX_URL": NOWHERE, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--no-index", "--find-links",
-                                str(folder / "wheels"), "-e", str(REPO_ROOT)],
-                               env=offline, capture_output=True, text=True, timeout=1200)
-    assert installed.returncode == 0, installed.stderr[-2000:]
-
+    # The README's own commands, as a learner runs them: the project's folder beside this one, and a
+    # cache folder that already exists (the copy must merge into it, not nest inside it).
+    project = tmp_path / "kafka-codealong"
+    subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(project)], check=True, timeout=120)
     home = tmp_path / "learner-home"
-    shutil.copytree(folder / CACHE_NAME, home / ".cache" / "kafka-codealong")
-    learner = {**offline, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"),
-               "XDG_STATE_HOME": str(home / ".local" / "state"), "CODEALONG_MAVEN_REPOSITORY": NOWHERE,
+    (home / ".cache" / "kafka-codealong").mkdir(parents=True)
+    offline = {**os.environ, "PIP_INDEX_URL": NOWHERE, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+               "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"),
+               "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}  # the python3 the wheels are for
+    commands = readme.split("side by side:", 1)[1].split("Then", 1)[0]
+    steps = [line.strip() for line in commands.splitlines() if line.startswith("    ") and line.strip()]
+    assert steps[0] == "cd kafka-codealong" and len(steps) == 4
+    installed = subprocess.run(["bash", "-euc", " && ".join(steps)], cwd=tmp_path, env=offline,
+                               capture_output=True, text=True, timeout=1200)
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    cache = home / ".cache" / "kafka-codealong"
+    assert (cache / "maven-repository").is_dir() and not (cache / CACHE_NAME).exists()
+    venv = project / ".venv"
+    learner = {**offline, "XDG_STATE_HOME": str(home / ".local" / "state"), "CODEALONG_MAVEN_REPOSITORY": NOWHERE,
                "CODEALONG_CACHE_DIR": "", "CODEALONG_STATE_DIR": "", "CODEALONG_PORT": str(free_ports(2)),
                "CODEALONG_REGISTRY_PORT": str(free_ports(2))}
     script = ("from helpers.broker import LocalCluster\n"

@@ -77,8 +77,8 @@ With the project's folder (a copy of the repository) and this folder side by sid
 
     cd kafka-codealong
     python3 -m venv .venv
-    .venv/bin/pip install --no-index --find-links {folder.name}/wheels -e .
-    mkdir -p ~/.cache && cp -r {folder.name}/{CACHE_NAME} ~/.cache/kafka-codealong
+    .venv/bin/pip install --no-index --find-links ../{folder.name}/wheels -e .
+    mkdir -p ~/.cache/kafka-codealong && cp -R ../{folder.name}/{CACHE_NAME}/. ~/.cache/kafka-codealong/
 
 Then `.venv/bin/codealong broker start` starts Kafka {version} with no download (its jars are
 checked against the project's lock file){registry}. The wheels are for {sys.platform}, Python
