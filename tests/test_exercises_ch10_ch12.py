@@ -178,6 +178,8 @@ def test_10_3_predict_how_many_keys_move(kafka, unique):
 def create_compacted(kafka, topic, policy="compact"):
     admin = AdminClient({"bootstrap.servers": kafka})
     admin.create_topics([NewTopic(topic, 1, 1, config={"cleanup.policy": policy})])[topic].result(10)
+    # Created by the controller; listed by the broker a moment later (under load, after the check ran).
+    assert Deadline(10).until(lambda: topic in admin.list_topics(timeout=5).topics, step=0.05)
 
 
 def test_12_1_a_compacted_topic_made_with_the_admin_client(kafka, unique):
