@@ -48,11 +48,3 @@ def delete_subject(registry_url: str, subject: str, timeout: float = TIMEOUT_S) 
 def learner_subjects(registry_url: str, prefixes: tuple[str, ...], timeout: float = TIMEOUT_S) -> list[str]:
     """The subjects under the learner's prefixes, soft-deleted ones included."""
     return sorted(s for s in set(list_subjects(registry_url, deleted=True, timeout=timeout)) if s.startswith(prefixes))
-
-
-def answers(registry_url: str, timeout: float = 3) -> bool:
-    try:
-        list_subjects(registry_url, timeout=timeout)
-        return True
-    except RegistryUnreachable:
-        return False
