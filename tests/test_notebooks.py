@@ -152,6 +152,7 @@ def test_the_learner_edition_holds_no_answers():
     assert all("✓ Exercise" in json.dumps(c.outputs, ensure_ascii=False) for c in solved_checks)  # the solved edition passes them
 
 
+@pytest.mark.timeout(1200)  # two full runs of sixteen chapters, beside the other suites on 2 cores
 def test_after_the_solved_run_the_untouched_learner_edition_passes_no_check(kafka, tmp_path):
     """As a newcomer meets it: `make run` (the solved edition) on the default broker, then the
     learner edition, untouched, on the SAME broker: every check says "not yet" with a hint, since

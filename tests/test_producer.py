@@ -10,6 +10,7 @@ from helpers import (MessageTypeError, ProduceError, SyncProducer, capture_produ
 from helpers.client.partitioner import md5_partition
 from helpers.broker import LocalCluster
 from helpers.broker.cluster import free_ports
+from helpers.client.deadline import Deadline
 from helpers.client.errors import CodealongError
 from helpers.client.topics import InvalidTopicName
 
@@ -235,7 +236,10 @@ def test_a_paused_broker_costs_one_deadline_not_several(scratch_cluster, unique)
     topic = f"paused-{unique}"
     create_topic(scratch_cluster.bootstrap, topic)
     warm = SyncProducer(endpoints=[scratch_cluster.bootstrap], timeout_s=2)
-    warm.produce(topic, "before")  # metadata cached: the next call goes straight to sending
+    # A fresh broker may answer "coordinator load in progress" to the idempotent producer's first
+    # request for a few seconds: retry the warm-up until it lands (metadata and producer id cached,
+    # so the next call goes straight to sending).
+    assert Deadline(60).until(lambda: _produced(warm, topic, "before"), step=0.2), "the warm-up never landed"
     broker = psutil.Process(scratch_cluster.status()[0].pid)
     broker.suspend()
     try:
@@ -248,6 +252,14 @@ def test_a_paused_broker_costs_one_deadline_not_several(scratch_cluster, unique)
     finally:
         broker.resume()
     warm.close(timeout=2)
+
+
+def _produced(producer: SyncProducer, topic: str, value: str) -> bool:
+    try:
+        producer.produce(topic, value)
+        return True
+    except ProduceError:
+        return False
 
 
 def test_close_keeps_its_deadline_and_may_be_called_twice(kafka, unique, caplog):
