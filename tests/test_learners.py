@@ -45,7 +45,7 @@ def test_scoped_is_the_identity_alone_and_a_prefix_in_a_workshop(monkeypatch):
     monkeypatch.setenv("CODEALONG_LEARNER", "ana")
     assert scoped("our_topic") == "ana.our_topic"
     assert scoped("ana.our_topic") == "ana.our_topic"          # idempotent
-    assert scoped("workshop.progress") == "workshop.progress"  # the room's shared topic
+    assert scoped("workshop.leader-demo") == "workshop.leader-demo"  # the room's shared topics
     assert scoped("__consumer_offsets") == "__consumer_offsets"
 
 
@@ -100,8 +100,7 @@ def test_a_learners_acls_cover_their_prefix_and_the_workshops_topics_only():
     assert transactions == {("ana.", AclOperation.WRITE), ("ana.", AclOperation.DESCRIBE)}
     shared = {(b.name, b.resource_pattern_type, b.operation) for b in bindings if b.name.startswith("workshop.")}
     assert shared == {("workshop.", ResourcePatternType.PREFIXED, AclOperation.READ),
-                      ("workshop.", ResourcePatternType.PREFIXED, AclOperation.DESCRIBE),
-                      ("workshop.progress", ResourcePatternType.LITERAL, AclOperation.WRITE)}
+                      ("workshop.", ResourcePatternType.PREFIXED, AclOperation.DESCRIBE)}  # no write on anything shared
     assert not any(b.restype == ResourceType.BROKER or b.name == "kafka-cluster" for b in bindings)
 
 
@@ -250,29 +249,34 @@ def test_learner_scope_sets_and_restores_the_learner(monkeypatch):
     assert scoped("t") == "ana.t"
 
 
-def test_the_board_reads_its_topic_from_the_start_once_and_live(kafka, unique, monkeypatch):
+def test_the_board_reads_each_learners_topic_from_the_start_once_and_live(kafka, unique):
+    """Each learner's events come from their own topic; an event in one learner's topic that names
+    another is skipped (a learner cannot fill in someone else's row); a learner without a topic yet
+    has no events."""
     from helpers import SyncProducer, create_topic
     from helpers.client.deadline import Deadline
-    from helpers.client.errors import BrokerUnreachable
+    from helpers.course.progress import progress_topic
     from helpers.workshop import board
 
-    monkeypatch.setattr(board, "PROGRESS_TOPIC", f"progress-{unique}")   # not the room's shared topic
-    with pytest.raises(BrokerUnreachable, match="no readable"):
-        board.read_progress(kafka, timeout=5)
-    create_topic(kafka, board.PROGRESS_TOPIC, partitions=2)
-    events = [ProgressEvent("ana", 3, "3.1", True, 100.0), ProgressEvent("ben", 3, "3.1", False, 110.0)]
+    ana, ben, cy = f"ana{unique}", f"ben{unique}", f"cy{unique}"
+    for name in (ana, ben):
+        create_topic(kafka, progress_topic(name))
     with SyncProducer(endpoints=[kafka]) as producer:
-        producer.produce_batch(board.PROGRESS_TOPIC, [(e.learner, e.to_json().decode()) for e in events])
-        producer.produce(board.PROGRESS_TOPIC, "not an event")              # the topic is shared: skipped
-        once = board.read_progress(kafka, ["ana", "ben"], timeout=10)
-        assert once.events == 2 and once.cell("ana", 3)[0] == 1 and once.learners["ben"].misses == {"3.1": 1}
-        live = board.LiveBoard(kafka, every_s=0.1).start(timeout=10)
+        producer.produce(progress_topic(ana), ProgressEvent(ana, 3, "3.1", True, 100.0).to_json().decode())
+        producer.produce(progress_topic(ben), ProgressEvent(ben, 3, "3.1", False, 110.0).to_json().decode())
+        producer.produce(progress_topic(ben), ProgressEvent(ana, 3, "3.2", True, 111.0).to_json().decode())  # forged
+        producer.produce(progress_topic(ben), "not an event")                               # skipped too
+        once = board.read_progress(kafka, [ana, ben, cy], timeout=10)
+        assert once.events == 2 and once.cell(ana, 3)[0] == 1 and once.learners[ben].misses == {"3.1": 1}
+        assert "3.2" not in once.learners[ana].passed.get(3, set())
+        assert once.learners[cy].last_seen is None                                          # no topic: never seen
+        live = board.LiveBoard(kafka, [ana, ben], every_s=0.1).start(timeout=10)
         try:
             assert live.board.events == 2 and live.error is None             # what was there on start
-            later = ProgressEvent("ben", 3, "3.1", True, 120.0)
-            producer.produce(board.PROGRESS_TOPIC, later.to_json().decode(), key="ben")
+            later = ProgressEvent(ben, 3, "3.1", True, 120.0)
+            producer.produce(progress_topic(ben), later.to_json().decode(), key=ben)
             assert Deadline(10).until(lambda: live.board.events == 3)        # and what comes after
-            assert Deadline(5).until(lambda: "ben" in live.widget.value)
+            assert Deadline(5).until(lambda: ben in live.widget.value)
         finally:
             live.stop()
 

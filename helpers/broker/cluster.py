@@ -67,7 +67,8 @@ class LocalCluster:
 
     def __init__(self, nodes: int = 1, port: int | None = None, *, name: str | None = None,
                  advertised_host: str = HOST, sasl: bool = False, state_dir: Path | None = None,
-                 admin: tuple[str, str] | None = None, internal_host: str | None = None):
+                 admin: tuple[str, str] | None = None, internal_host: str | None = None,
+                 partition_budget: int | None = None):
         """`advertised_host` is the name the broker tells clients to reconnect to; anything but
         127.0.0.1 reproduces the classic Docker mistake (see the troubleshooting notebook).
         `sasl` adds a SASL_PLAINTEXT listener (SCRAM-SHA-256) on the next port, `sasl_bootstrap`,
@@ -82,13 +83,18 @@ class LocalCluster:
         `internal_host` gives node 1 a second listener, INTERNAL, on loopback on the port after the
         others (`internal_bootstrap`), advertised as `internal_host` (e.g. "kafka", a Docker container's
         name): a client here that bootstraps there is told to reconnect to a name it cannot resolve.
-        Only node 1 has it, so a metadata answer on that listener names node 1 alone."""
+        Only node 1 has it, so a metadata answer on that listener names node 1 alone.
+
+        `partition_budget` (workshop profile): the most partitions one learner's topics may hold
+        (helpers.broker.policy); None: no limit."""
         if nodes < 1:
             raise ValueError("nodes must be at least 1")
         if sasl and nodes != 1:
             raise ValueError("the SASL profile is single-node")
         if sasl and admin:
             raise ValueError("the SASL profile and the workshop profile exclude each other")
+        if partition_budget and not admin:
+            raise ValueError("the partition budget is the workshop profile's")
         if internal_host and (sasl or admin):
             raise ValueError("the INTERNAL listener is for the plain-text profile")
         self.sasl, self.admin, self.nodes, self.advertised_host = sasl, admin, nodes, advertised_host
@@ -101,7 +107,8 @@ class LocalCluster:
         self._lock = FileLock(str(self.dir.parent / f"{self.dir.name}.lock"))
         self._properties = NodeProperties(self.layout, self.ports, advertised_host,
                                           self.sasl_bootstrap if sasl else None, admin,
-                                          (internal_host, self.internal_ports) if internal_host else None)
+                                          (internal_host, self.internal_ports) if internal_host else None,
+                                          partition_budget)
         self._storage = Storage(self.layout, list(self.ports))
         self._processes = {n: NodeProcess(self.layout, n) for n in self.ports}
         self._launcher = Launcher(self._processes, self.version, heap="512m" if nodes == 1 else "384m")
@@ -201,12 +208,22 @@ class LocalCluster:
     def _prepare(self, nodes: list[int], java: str, libs: Path) -> None:
         """Check the ports, write the properties and format the storage of the nodes about to start."""
         cluster_id = self._storage.cluster_id()
+        self._install_plugins(java, libs)
         for n in nodes:
             extra = (self.ports[n][1] + 1,) if self.sasl else ()
             extra += (self.internal_ports[n],) if n in self.internal_ports else ()
             check_ports_free((*self.ports[n], *extra))
             self._properties.write(n)
             self._storage.format(n, java, libs, cluster_id, scram_login(self.sasl, self.admin))
+
+    def _install_plugins(self, java: str, libs: Path) -> None:
+        """The nodes' extra jars: the partition-budget policy when the cluster has a budget, else none."""
+        shutil.rmtree(self.layout.plugins, ignore_errors=True)
+        if self._properties.partition_budget:
+            from .policy import policy_jar
+
+            self.layout.plugins.mkdir(parents=True)
+            shutil.copyfile(policy_jar(java, libs, settings.cache_dir()), self.layout.plugins / "partition-budget.jar")
 
     def stop(self, node: int | None = None, timeout: float = STOP_TIMEOUT_S) -> list[int]:
         """Stop the cluster (or one node): SIGTERM, then SIGKILL after `timeout` seconds.

@@ -232,9 +232,11 @@ def resolve_jars(version: str, cache: Path, *, artifact: str = "kafka_2.13", off
     return libs
 
 
-def classpath(libs: Path) -> str:
-    """The jars of a classpath folder as an explicit, sorted list (stable, as class-data sharing needs)."""
-    return os.pathsep.join(str(p) for p in sorted(libs.glob("*.jar")))
+def classpath(libs: Path, plugins: Path | None = None) -> str:
+    """The jars of a classpath folder as an explicit, sorted list (stable, as class-data sharing needs),
+    then those of a cluster's `plugins` folder (after them: the archive's classpath stays a prefix)."""
+    jars = sorted(libs.glob("*.jar")) + (sorted(plugins.glob("*.jar")) if plugins is not None else [])
+    return os.pathsep.join(map(str, jars))
 
 
 # ---- the maintainer's command: make the lock file from Maven's resolution -------------------

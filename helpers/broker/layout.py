@@ -29,6 +29,11 @@ class Layout:
         return self.node_dir(node) / "pid"
 
     @property
+    def plugins(self) -> Path:
+        """Jars added to every node's classpath (the workshop's partition-budget policy)."""
+        return self.dir / "plugins"
+
+    @property
     def log4j(self) -> Path:
         return self.dir / "log4j2.yaml"
 

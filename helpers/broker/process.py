@@ -58,7 +58,7 @@ class NodeProcess:
         cmd = [java, "-Xms128m", f"-Xmx{heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                "-Djava.awt.headless=true", *jvm_options,
                f"-Dlog4j2.configurationFile={self.layout.log4j}",
-               "-cp", classpath(libs), "kafka.Kafka", str(self.layout.properties(self.node))]
+               "-cp", classpath(libs, self.layout.plugins), "kafka.Kafka", str(self.layout.properties(self.node))]
         with open(self.log_file, "ab") as out:
             # A session of its own: the broker outlives the CLI or kernel that started it, unless
             # $CODEALONG_DIE_WITH_PARENT is set (the test suite): then it dies with its starter.

@@ -8,6 +8,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from .policy import policy_properties
 from .layout import Layout
 from .ports import HOST
 
@@ -46,8 +47,9 @@ class NodeProperties:
 
     def __init__(self, layout: Layout, ports: dict[int, tuple[int, int]], advertised_host: str,
                  sasl_bootstrap: str | None = None, admin: tuple[str, str] | None = None,
-                 internal: tuple[str, dict[int, int]] | None = None):
+                 internal: tuple[str, dict[int, int]] | None = None, partition_budget: int | None = None):
         self.layout = layout
+        self.partition_budget = partition_budget  # the workshop's, per learner (None: no limit)
         self.internal = internal  # (advertised name, node -> port) of the optional INTERNAL listener(s)
         self.ports = ports
         self.advertised_host = advertised_host
@@ -103,4 +105,6 @@ class NodeProperties:
             f'PlainLoginModule required username="{user}" password="{password}" user_{user}="{password}";',
             "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
             f"super.users=User:{user}",
-            "allow.everyone.if.no.acl.found=false", ""])
+            "allow.everyone.if.no.acl.found=false", ""]) + (
+            policy_properties(self.partition_budget, f"{self.advertised_host}:{broker_port}")
+            if self.partition_budget else "")

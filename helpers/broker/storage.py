@@ -100,7 +100,7 @@ class Storage:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write("\n".join(map(_argfile_quoted, tool_args)) + "\n")
             cmd = [java, "-Xmx256m", "-XX:TieredStopAtLevel=1", f"-Dlog4j2.configurationFile={self.layout.log4j}",
-                   "-cp", classpath(libs), f"@{argfile}"]
+                   "-cp", classpath(libs, self.layout.plugins), f"@{argfile}"]
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=FORMAT_TIMEOUT_S)
         finally:
             Path(argfile).unlink(missing_ok=True)

@@ -37,6 +37,9 @@ def _room(folder):
                    "to serve a room (default: 127.0.0.1, to rehearse alone). It must be one of this machine's.")
 @click.option("--port", type=int, default=None, help="First port of the local cluster (default: 9392).")
 @click.option("--produce-mib-per-s", type=float, default=2.0, show_default=True, help="Each learner's produce quota.")
+@click.option("--partition-budget", type=click.IntRange(min=0), default=None,
+              help="Most partitions one learner's topics may hold, refused beyond (default: 300; 0: no limit). "
+                   "Local cluster only: Kafka's controller enforces it.")
 @click.option("--registry-url", default=None,
               help="The schema registry learners use (its Confluent-compatible URL, e.g. http://host:8081/apis/ccompat/v7"
                    " for Apicurio). Default: one the workshop starts beside its local cluster (port 8381); for "
@@ -44,7 +47,8 @@ def _room(folder):
 @click.option("--registry-port", type=int, default=None,
               help="Port of the registry the workshop starts (default: 8381; the management interface takes the next).")
 @folder_option
-def workshop_start(learners_spec, nodes, bootstrap, host, port, produce_mib_per_s, registry_url, registry_port, folder):
+def workshop_start(learners_spec, nodes, bootstrap, host, port, produce_mib_per_s, partition_budget, registry_url,
+                   registry_port, folder):
     """Start the workshop's cluster (SASL/SCRAM, ACLs enforced) and schema registry, create one user
     per learner with ACLs on their prefix, set quotas, and write a join sheet per learner and the
     room sheet."""
@@ -59,7 +63,8 @@ def workshop_start(learners_spec, nodes, bootstrap, host, port, produce_mib_per_
                     consumer_byte_rate=int(2 * produce_mib_per_s * 1024 * 1024))
     room = start_workshop(learner_names(learners_spec) if learners_spec else [], nodes=int(nodes) if nodes else None, bootstrap=bootstrap,
                           host=host, port=port,
-                          folder=folder, quotas=quotas, registry_url=registry_url, registry_port=registry_port)
+                          folder=folder, quotas=quotas, registry_url=registry_url, registry_port=registry_port,
+                          partition_budget=partition_budget)
     click.echo(f"Workshop ready at {room.bootstrap}: {len(room.learners)} learner(s).")
     click.echo(registry_status(room))
     click.echo(f"Join sheets (hand each learner their .join.toml and .password.env): {room.folder / 'join'}")

@@ -73,31 +73,38 @@ def partition_offsets(where, topic: str, timeout: float = 10) -> dict[int, tuple
 
 
 class TopicReader:
-    """Reads one topic without a group, from `start` (partition -> offset; by default each
-    partition's first stored offset). `ends` holds each partition's next offset when it opened;
-    `positions` how far it has read. Raises UnknownTopic if the topic cannot be read.
+    """Reads one topic (or several) without a group, from `start` (partition -> offset, for a single
+    topic; by default each partition's first stored offset). `ends` holds each (topic, partition)'s
+    next offset when it opened; `positions` how far it has read. Raises UnknownTopic if a topic
+    cannot be read.
 
         with TopicReader(bootstrap, "orders") as reader:
             while not reader.reached():
                 handle(reader.read_available())
     """
 
-    def __init__(self, where, topic: str, *, start: dict[int, int] | None = None, decode: str = "bytes",
+    def __init__(self, where, topic: str | list[str], *, start: dict[int, int] | None = None, decode: str = "bytes",
                  timeout: float = 10.0):
-        self.topic, self.decode = scoped(topic), decode
+        topics = [scoped(t) for t in ([topic] if isinstance(topic, str) else topic)]
+        self.topic, self.decode = topics[0] if topics else "", decode
         deadline = Deadline(timeout)
         self._consumer = _reader(where)
+        self.ends: dict[tuple[str, int], int] = {}
+        self.positions: dict[tuple[str, int], int] = {}
         try:
-            metadata = self._consumer.list_topics(self.topic, timeout=deadline.remaining(0.5)).topics[self.topic]
-            if metadata.error is not None:
-                raise UnknownTopic(f"Topic {self.topic!r} cannot be read: {metadata.error.str()}.",
-                                   "Create it (helpers.create_topic), or check the credentials' rights to read it.")
-            self.ends: dict[int, int] = {}
-            self.positions: dict[int, int] = {}
-            for p in sorted(metadata.partitions):
-                first, self.ends[p] = _watermarks(self._consumer, TopicPartition(self.topic, p), deadline)
-                self.positions[p] = max(first, (start or {}).get(p, first))
-            self._consumer.assign([TopicPartition(self.topic, p, at) for p, at in self.positions.items()])
+            listed = self._consumer.list_topics(timeout=deadline.remaining(0.5)).topics if len(topics) > 1 else \
+                {t: self._consumer.list_topics(t, timeout=deadline.remaining(0.5)).topics[t] for t in topics}
+            for name in topics:
+                metadata = listed.get(name)
+                if metadata is None or metadata.error is not None:
+                    why = metadata.error.str() if metadata is not None else "no such topic"
+                    raise UnknownTopic(f"Topic {name!r} cannot be read: {why}.",
+                                       "Create it (helpers.create_topic), or check the credentials' rights to read it.")
+                for p in sorted(metadata.partitions):
+                    first, self.ends[(name, p)] = _watermarks(self._consumer, TopicPartition(name, p), deadline)
+                    wanted = (start or {}).get(p, first) if len(topics) == 1 else first
+                    self.positions[(name, p)] = max(first, wanted)
+            self._consumer.assign([TopicPartition(t, p, at) for (t, p), at in self.positions.items()])
         except BaseException:
             self._consumer.close()
             raise
@@ -109,9 +116,10 @@ class TopicReader:
             err = msg.error()
             if err is None:
                 got.append(message_dict(msg, self.decode))
-                self.positions[msg.partition()] = msg.offset() + 1
+                self.positions[(msg.topic(), msg.partition())] = msg.offset() + 1
             elif err.code() == KafkaError._PARTITION_EOF:  # also past transaction markers, never delivered
-                self.positions[msg.partition()] = max(self.positions[msg.partition()], msg.offset())
+                where = (msg.topic(), msg.partition())
+                self.positions[where] = max(self.positions[where], msg.offset())
             elif err.fatal():
                 raise KafkaException(err)
         return got
@@ -156,7 +164,8 @@ def read_messages(where, topic: str, limit: int | None = 1000, timeout: float = 
                                   "Check the broker (`codealong broker status`) and retry.")
             new = reader.read_available(min(0.2, deadline.remaining()))
             # Up to the end as of the call: what arrives meanwhile is left for the next read.
-            got += new if until is not None else [m for m in new if m["offset"] < reader.ends[m["partition"]]]
+            got += new if until is not None else [m for m in new
+                                                  if m["offset"] < reader.ends[(m["topic"], m["partition"])]]
     return got if limit is None else got[:limit]
 
 

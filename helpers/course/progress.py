@@ -1,6 +1,10 @@
 """Progress events: in a workshop, each exercise check and each chapter's end publishes
-(learner, chapter, check, passed, time) to the `workshop.progress` topic, where the
-instructor's board reads them. Outside a workshop nothing is sent.
+(learner, chapter, check, passed, time) to the learner's own progress topic, `<learner>.progress`,
+where the instructor's board reads them. Outside a workshop nothing is sent.
+
+A topic per learner, under their prefix: the ACLs that keep learners apart also keep anyone but
+the learner (and the instructor) from writing there, so the board credits a learner with what
+their own login wrote, never with what another learner claims.
 
 Publishing never fails or slows a learner's cell: `produce()` only queues the event (the
 client sends it from its own thread), every failure is logged and dropped, and the process
@@ -22,7 +26,7 @@ from .catalogue import chapter_of
 
 log = logging.getLogger(__name__)
 
-PROGRESS_TOPIC = "workshop.progress"
+PROGRESS_SUFFIX = ".progress"
 CHAPTER_END = "end"      # the check name of a chapter's last cell
 FLUSH_AT_EXIT_S = 2.0
 
@@ -49,6 +53,17 @@ class ProgressEvent:
             raise ValueError(f"not a progress event: {err}") from None
 
 
+def progress_topic(learner: str) -> str:
+    """Where a learner's events go (the workshop creates it; only their login may write to it)."""
+    return f"{learner}{PROGRESS_SUFFIX}"
+
+
+def topic_learner(topic: str) -> str | None:
+    """The learner whose progress topic this is, or None."""
+    return topic[:-len(PROGRESS_SUFFIX)] if topic.endswith(PROGRESS_SUFFIX) and "." not in topic[:-len(PROGRESS_SUFFIX)] \
+        else None
+
+
 class _Publisher:
     """One producer per process, made on the first event; sends in the background."""
 
@@ -70,7 +85,8 @@ class _Publisher:
     def publish(self, event: ProgressEvent) -> None:
         try:
             client = self._client()
-            client.produce(PROGRESS_TOPIC, event.to_json(), key=event.learner.encode(), on_delivery=_logged)
+            client.produce(progress_topic(event.learner), event.to_json(), key=event.learner.encode(),
+                           on_delivery=_logged)
             client.poll(0)
         except Exception as err:  # never the learner's problem: the board misses one event
             log.info("Progress event not sent (%s): %s", event, err)

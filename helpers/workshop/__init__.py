@@ -5,10 +5,10 @@ learner, ACLs that keep learners apart, and progress events carried by Kafka its
 - room.py: the room's files (room.toml, join sheets, password files, the room sheet)
 - board.py: the progress board (events folded into learners x chapters)
 """
-from ..course.progress import PROGRESS_TOPIC, ProgressEvent
+from ..course.progress import ProgressEvent, progress_topic
 from .access import acl_bindings, add_learner, reset_learner
 from .board import ProgressBoard, read_progress
 from .room import Room
 
-__all__ = ["PROGRESS_TOPIC", "ProgressEvent", "ProgressBoard", "Room", "acl_bindings", "add_learner",
+__all__ = ["progress_topic", "ProgressEvent", "ProgressBoard", "Room", "acl_bindings", "add_learner",
            "read_progress", "reset_learner"]

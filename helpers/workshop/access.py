@@ -16,7 +16,7 @@ from ..client.deadline import Deadline
 from ..client.errors import CodealongError
 from ..course.kafka_tools import kafka
 from ..client.names import SHARED_PREFIX, check_learner
-from ..course.progress import PROGRESS_TOPIC
+from ..course.progress import progress_topic
 from ..client.topics import admin_for, create_topic
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,8 @@ class WorkshopError(CodealongError):
 
 
 #: The admin's own quota: high enough never to throttle resets and the board.
-UNLIMITED = "producer_byte_rate=1073741824,consumer_byte_rate=1073741824,request_percentage=10000"
+UNLIMITED = ("producer_byte_rate=1073741824,consumer_byte_rate=1073741824,request_percentage=10000,"
+             "controller_mutation_rate=1000000")
 
 
 @dataclass(frozen=True)
@@ -53,15 +54,21 @@ class Quotas:
     producer_byte_rate: int = 2 * 1024 * 1024
     consumer_byte_rate: int = 4 * 1024 * 1024
     request_percentage: int = 50  # of one broker thread's time, per user
+    # Partitions created or deleted per second (KIP-599). Kafka admits one request of any size and
+    # then refuses the next ones (THROTTLING_QUOTA_EXCEEDED) until the rate is back under it: it
+    # bounds churn (create/delete loops); the partition budget bounds how many a learner holds.
+    controller_mutation_rate: int = 50
 
     def as_config(self) -> str:
         return (f"producer_byte_rate={self.producer_byte_rate},consumer_byte_rate={self.consumer_byte_rate},"
-                f"request_percentage={self.request_percentage}")
+                f"request_percentage={self.request_percentage},"
+                f"controller_mutation_rate={self.controller_mutation_rate}")
 
 
 def acl_bindings(learner: str) -> list[AclBinding]:
-    """Every ACL a learner gets: their prefix's topics, groups and transactional ids, read on the workshop's topics,
-    write on the progress topic. Nothing else: Kafka's authorizer denies what no ACL allows."""
+    """Every ACL a learner gets: their prefix's topics (their progress topic among them), groups and
+    transactional ids, and read on the workshop's topics. Nothing else: Kafka's authorizer denies
+    what no ACL allows."""
     learner = check_learner(learner)
     principal, prefix = f"User:{learner}", f"{learner}."
 
@@ -76,7 +83,6 @@ def acl_bindings(learner: str) -> list[AclBinding]:
             for op in DEAD_LETTER_OPERATIONS]
     shared = [allow(ResourceType.TOPIC, SHARED_PREFIX, ResourcePatternType.PREFIXED, op)
               for op in (AclOperation.READ, AclOperation.DESCRIBE)]
-    shared.append(allow(ResourceType.TOPIC, PROGRESS_TOPIC, ResourcePatternType.LITERAL, AclOperation.WRITE))
     return own + shared
 
 
@@ -118,9 +124,18 @@ def set_quotas(admin: Connection, quotas: Quotas) -> None:
                                 "Check the admin credentials and the cluster, then run `workshop start` again.")
 
 
-def create_progress_topic(admin: Connection, replication_factor: int) -> None:
-    create_topic(admin, PROGRESS_TOPIC, partitions=1, replication_factor=replication_factor,
+def create_progress_topic(admin: Connection, learner: str, replication_factor: int) -> None:
+    """The learner's progress topic (kept a week; kept by a reset too: it is the instructor's record)."""
+    create_topic(admin, progress_topic(learner), partitions=1, replication_factor=replication_factor,
                  config={"retention.ms": str(7 * 24 * 3600 * 1000)})
+
+
+def owner_of(topic: str) -> str | None:
+    """The learner a topic counts against ("ana" for "ana.orders" and "dlq.ana.orders"), as the
+    partition-budget policy counts (helpers/broker/resources/PartitionBudgetPolicy.java)."""
+    name = topic[len(DEAD_LETTER_PREFIX):] if topic.startswith(DEAD_LETTER_PREFIX) else topic
+    owner, dot, _ = name.partition(".")
+    return owner if dot and owner and not name.startswith(("_", "workshop.")) else None
 
 
 @dataclass
@@ -138,8 +153,8 @@ class ResetReport:
 
 
 def reset_learner(admin: Connection, learner: str, timeout: float = 60, registry_url: str | None = None) -> ResetReport:
-    """Delete the learner's topics and consumer groups (everything under `<learner>.`, and their
-    dead-letter topics under `dlq.<learner>.`), and their subjects in the registry at
+    """Delete the learner's topics and consumer groups (everything under `<learner>.` but their
+    progress topic, and their dead-letter topics under `dlq.<learner>.`), and their subjects in the registry at
     `registry_url` (a Confluent-compatible URL) if given; nothing else.
     A group with live members cannot be deleted: the error says to stop the learner's consumers."""
     prefix = f"{check_learner(learner)}."
@@ -147,7 +162,9 @@ def reset_learner(admin: Connection, learner: str, timeout: float = 60, registry
     subjects, unreachable = _reset_subjects(registry_url, theirs, learner) if registry_url else ([], "")
     deadline = Deadline(timeout)
     client = admin_for(admin)
-    topics = sorted(t for t in client.list_topics(timeout=deadline.remaining(0.5)).topics if t.startswith(theirs))
+    kept = progress_topic(learner)  # the instructor's record of the learner's progress
+    topics = sorted(t for t in client.list_topics(timeout=deadline.remaining(0.5)).topics
+                    if t.startswith(theirs) and t != kept)
     if topics:
         _results(client.delete_topics(topics, request_timeout=deadline.remaining(0.5)), "delete topics",
                  deadline.remaining(0.5))
@@ -157,7 +174,7 @@ def reset_learner(admin: Connection, learner: str, timeout: float = 60, registry
         _results(client.delete_consumer_groups(groups, request_timeout=deadline.remaining(0.5)), "delete groups",
                  deadline.remaining(0.5), fix=f"A group with running consumers cannot be deleted: ask {learner} to stop "
                  "them (or restart the notebook's kernel), then reset again.")
-    gone = deadline.until(lambda: not any(t.startswith(theirs) for t in
+    gone = deadline.until(lambda: not any(t.startswith(theirs) and t != kept for t in
                                           client.list_topics(timeout=deadline.remaining(0.5)).topics), step=0.2)
     if not gone:
         raise WorkshopError(f"{learner}'s topics were still listed {timeout:g} s after their deletion.",

@@ -1,9 +1,13 @@
-"""The progress board: events from `workshop.progress` folded into learners x chapters.
+"""The progress board: events from each learner's progress topic (`<learner>.progress`) folded
+into learners x chapters.
 
-`ProgressBoard` is pure (tested without a broker); `read_progress` reads the topic once (for
+`ProgressBoard` is pure (tested without a broker); `read_progress` reads the topics once (for
 `codealong workshop status`); `LiveBoard` keeps reading in a background thread and redraws an
 ipywidgets HTML table (the instructor's notebook). None of them joins a consumer group: they
-assign the topic's partitions and read from the start, so any number of boards can watch."""
+assign the topics' partitions and read from the start, so any number of boards can watch.
+
+An event counts for the learner whose topic holds it (only their login, and the instructor's, may
+write there); one that names somebody else is skipped, so nobody can fill in another's row."""
 from __future__ import annotations
 
 import html
@@ -17,8 +21,9 @@ from confluent_kafka import KafkaException
 from ..client.deadline import Deadline
 from ..client.errors import BrokerUnreachable
 from ..client.topic_state import TopicReader, UnknownTopic
+from ..client.topics import admin_for
 from ..course.catalogue import checks_per_chapter
-from ..course.progress import PROGRESS_TOPIC, ProgressEvent
+from ..course.progress import ProgressEvent, progress_topic, topic_learner
 
 log = logging.getLogger(__name__)
 
@@ -109,37 +114,48 @@ def _ago(seconds: float | None) -> str:
     return f"{seconds / 60:.0f} min ago"
 
 
-def _open(where, timeout: float) -> TopicReader:
-    """A reader of the progress topic from its start (no group: any number of boards can watch)."""
+def _open(where, learners, timeout: float) -> TopicReader:
+    """One reader of the learners' progress topics from their start (no group: any number of
+    boards can watch). A learner whose topic is missing (they deleted it) has no events yet;
+    `codealong workshop reset NAME` makes it again."""
+    deadline = Deadline(timeout)
     try:
-        return TopicReader(where, PROGRESS_TOPIC, timeout=timeout)
-    except UnknownTopic as err:
-        raise BrokerUnreachable(f"The cluster has no readable {PROGRESS_TOPIC} topic ({err.cause})",
-                                "Start the workshop (`codealong workshop start`), and read it with the admin's "
+        listed = admin_for(where).list_topics(timeout=deadline.remaining(0.5)).topics
+        return TopicReader(where, [t for t in map(progress_topic, learners) if t in listed],
+                           timeout=deadline.remaining(0.5))
+    except (UnknownTopic, KafkaException) as err:
+        raise BrokerUnreachable(f"The learners' progress topics could not be read ({err})",
+                                "Start the workshop (`codealong workshop start`), and read them with the admin's "
                                 "credentials (the workshop folder's admin.env, or CODEALONG_ADMIN_*).") from None
 
 
 def _apply(board: ProgressBoard, message: dict) -> None:
     try:
-        board.apply(ProgressEvent.from_json(message["value"]))
+        event = ProgressEvent.from_json(message["value"])
     except ValueError as err:
-        log.info("Skipping a message of %s at offset %s: %s", PROGRESS_TOPIC, message["offset"], err)
+        log.info("Skipping a message of %s at offset %s: %s", message["topic"], message["offset"], err)
+        return
+    if event.learner != topic_learner(message["topic"]):
+        log.info("Skipping an event for %s written to %s: a learner's topic counts for that learner only.",
+                 event.learner, message["topic"])
+        return
+    board.apply(event)
 
 
-def read_progress(where, learners=(), timeout: float = 15.0) -> ProgressBoard:
-    """The board as the topic holds it now (every event up to its current end)."""
+def read_progress(where, learners, timeout: float = 15.0) -> ProgressBoard:
+    """The board as the learners' topics hold it now (every event up to their current end)."""
     deadline = Deadline(timeout)
     board = ProgressBoard(learners)
     try:
-        with _open(where, timeout) as reader:
+        with _open(where, learners, deadline.remaining(0.5)) as reader:
             while not reader.reached():
                 if deadline.expired():
-                    raise BrokerUnreachable(f"Not all of {PROGRESS_TOPIC} could be read within {timeout:g} s.",
+                    raise BrokerUnreachable(f"Not all progress events could be read within {timeout:g} s.",
                                             "Check the cluster (`codealong broker status`) and retry.")
                 for message in reader.read_available(min(0.5, deadline.remaining())):
                     _apply(board, message)
     except KafkaException as err:
-        raise BrokerUnreachable(f"Kafka did not answer while reading {PROGRESS_TOPIC} ({err.args[0].str()}).",
+        raise BrokerUnreachable(f"Kafka did not answer while reading progress events ({err.args[0].str()}).",
                                 "Check the cluster and the admin credentials, then retry.") from None
     return board
 
@@ -147,12 +163,12 @@ def read_progress(where, learners=(), timeout: float = 15.0) -> ProgressBoard:
 class LiveBoard:
     """The board as a notebook widget, redrawn as events arrive (at most every `every_s`)."""
 
-    def __init__(self, where, learners=(), every_s: float = 1.0):
+    def __init__(self, where, learners, every_s: float = 1.0):
         import ipywidgets
 
         self.board = ProgressBoard(learners)
         self.widget = ipywidgets.HTML(self.board.html())
-        self._where, self._every_s = where, every_s
+        self._where, self._learners, self._every_s = where, list(learners), every_s
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -172,7 +188,7 @@ class LiveBoard:
 
     def _follow(self) -> None:
         try:
-            with _open(self._where, timeout=15) as reader:
+            with _open(self._where, self._learners, timeout=15) as reader:
                 drawn = 0.0
                 while not self._stop.is_set():
                     for message in reader.read_available(0.25):

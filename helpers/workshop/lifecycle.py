@@ -14,20 +14,23 @@ from ..broker import probe_metadata
 from ..client.config import Connection, SecurityConfig
 from ..client.deadline import Deadline
 from ..client.errors import BrokerUnreachable
-from ..course.progress import PROGRESS_TOPIC
 from ..client.topics import admin_for, create_topic, delete_topic
-from .access import Quotas, WorkshopError, add_learner, create_progress_topic, reset_learner, set_quotas, ResetReport
+from .access import (Quotas, ResetReport, WorkshopError, add_learner, create_progress_topic, owner_of, reset_learner,
+                     set_quotas)
 from .board import ProgressBoard, read_progress
 from .room import JoinSheet, Room, RoomError, WORKSHOP_PORT_OFFSET, read_env_file, workshop_dir
 
-JOIN_PROBE_S = 8  # a learner told within seconds when the room's cluster does not answer
+DEFAULT_PARTITION_BUDGET = 300  # per learner: a full run of the sixteen chapters holds far fewer (tested)
+JOIN_PROBE_S = 8
+DEMO_TOPIC = "workshop.leader-demo"  # the leader demonstration's topic (every learner may read workshop.*)  # a learner told within seconds when the room's cluster does not answer
 
 log = logging.getLogger(__name__)
 
 
 def start_workshop(learners: list[str], nodes: int | None = None, bootstrap: str | None = None,
                    host: str | None = None, port: int | None = None, folder: Path | None = None, quotas: Quotas = Quotas(),
-                   registry_url: str | None = None, registry_port: int | None = None, registry: bool = True) -> Room:
+                   registry_url: str | None = None, registry_port: int | None = None, registry: bool = True,
+                   partition_budget: int | None = None) -> Room:
     """Start (or extend) a workshop: the cluster (a local one unless `bootstrap` names an existing
     one), the schema registry, the progress topic, quotas, and a user, ACLs and join sheet per
     learner. Running it again with more learners adds them; a learner's password is kept once made.
@@ -36,22 +39,28 @@ def start_workshop(learners: list[str], nodes: int | None = None, bootstrap: str
     for a local cluster, one the workshop starts (Apicurio, its API on the room's address and
     `registry_port`, default 8381, its journal in the room's Kafka); else $SCHEMA_REGISTRY_URL for
     an existing cluster.
-    `registry=False`: none (a room that will not run chapter 15)."""
+    `registry=False`: none (a room that will not run chapter 15).
+
+    `partition_budget`: the most partitions one learner's topics may hold (default
+    DEFAULT_PARTITION_BUDGET; 0: none), enforced by the local cluster's controller (see
+    helpers.broker.policy); an existing cluster has whatever limits its operators set."""
     folder = folder or workshop_dir()
     try:
         room = Room.load(folder)
     except RoomError:
         room = None
     if room is not None:
-        _refuse_changed_settings(room, nodes=nodes, bootstrap=bootstrap, host=host, port=port)
+        _refuse_changed_settings(room, nodes=nodes, bootstrap=bootstrap, host=host, port=port,
+                                 partition_budget=partition_budget)
         room.learners = room.learners + [name for name in learners if name not in room.learners]
     elif bootstrap:
         room = Room(folder, bootstrap, list(learners))
     else:
         host, nodes = check_host(host or "127.0.0.1"), nodes or 1
         first = port or settings.base_port() + WORKSHOP_PORT_OFFSET
+        budget = DEFAULT_PARTITION_BUDGET if partition_budget is None else partition_budget
         room = Room(folder, ",".join(f"{host}:{first + 2 * i}" for i in range(nodes)), list(learners),
-                    nodes=nodes, port=first, host=host)
+                    nodes=nodes, port=first, host=host, partition_budget=budget or None)
     if registry:
         _choose_registry(room, registry_url, registry_port)
     if room.nodes:
@@ -73,9 +82,9 @@ def start_workshop(learners: list[str], nodes: int | None = None, bootstrap: str
 
 
 def _users(room: Room, admin: Connection, quotas: Quotas) -> None:
-    create_progress_topic(admin, replication_factor=min(3, room.nodes or 3) if room.nodes else 1)
     set_quotas(admin, quotas)
     for learner in room.learners:
+        create_progress_topic(admin, learner, replication_factor=min(3, room.nodes) if room.nodes else 1)
         stored = room.password_file(learner)
         password = read_env_file(stored).get("KAFKA_PASSWORD") if stored.exists() else None
         password = password or secrets.token_urlsafe(18)
@@ -98,14 +107,15 @@ def reissue_password(room: Room, learner: str) -> Path:
 
 
 def _refuse_changed_settings(room: Room, **given) -> None:
-    """A room keeps the cluster it was started with: a changed --host, --port, --nodes or --bootstrap is
-    refused by name (its join sheets and the cluster's listeners hold the old values), never ignored."""
+    """A room keeps the cluster it was started with: a changed --host, --port, --nodes, --bootstrap or
+    --partition-budget is refused by name (its join sheets and the cluster's listeners hold the old values), never ignored."""
     saved = {"nodes": room.nodes, "bootstrap": None if room.nodes else room.bootstrap,
-             "host": room.host if room.nodes else None, "port": room.port}
+             "host": room.host if room.nodes else None, "port": room.port,
+             "partition_budget": room.partition_budget or 0}
     changed = {key: value for key, value in given.items() if value is not None and value != saved[key]}
     if changed:
-        was = ", ".join(f"--{key} {saved[key]}" for key in changed)
-        now = ", ".join(f"--{key} {value}" for key, value in changed.items())
+        was = ", ".join(f"--{key.replace('_', '-')} {saved[key]}" for key in changed)
+        now = ", ".join(f"--{key.replace('_', '-')} {value}" for key, value in changed.items())
         raise RoomError(f"The workshop in {room.folder} was started with {was}; this start asks for {now}, which "
                         "its cluster and join sheets do not have.",
                         f"Start the room afresh in a new folder (new passwords and sheets): `codealong workshop stop "
@@ -200,7 +210,20 @@ def reset(room: Room, learner: str | None = None) -> list[ResetReport]:
         raise WorkshopError(f"{', '.join(unknown)} is not a learner of this workshop.",
                             f"Use one of: {', '.join(room.learners)}.")
     admin = room.admin()
-    return [reset_learner(admin, name, registry_url=room.registry_url) for name in names]
+    reports = [reset_learner(admin, name, registry_url=room.registry_url) for name in names]
+    for name in names:  # a learner may have deleted their own progress topic: the reset brings it back
+        create_progress_topic(admin, name, replication_factor=min(3, room.nodes) if room.nodes else 1)
+    return reports
+
+
+def partition_usage(room: Room, timeout: float = 10) -> dict[str, int]:
+    """Partitions each learner's topics hold now (what the partition budget counts)."""
+    usage = dict.fromkeys(room.learners, 0)
+    for topic, metadata in admin_for(room.admin()).list_topics(timeout=timeout).topics.items():
+        owner = owner_of(topic)
+        if owner in usage:
+            usage[owner] += len(metadata.partitions)
+    return usage
 
 
 def stop(room: Room) -> list[int]:
@@ -221,7 +244,7 @@ def stop_registry(room: Room) -> int | None:
 
 
 def demo_leader(room: Room, down_s: float = 10.0, timeout: float = 60) -> list[str]:
-    """For the whole room: stop the node leading the progress topic, show that another node
+    """For the whole room: stop the node leading the demonstration's topic (replicated on all three), show that another node
     took over while it was down, then start it again. Returns what happened, line by line."""
     cluster = room.cluster()
     if cluster is None or cluster.nodes < 3:
@@ -229,13 +252,14 @@ def demo_leader(room: Room, down_s: float = 10.0, timeout: float = 60) -> list[s
                             "Start the workshop with `--nodes 3` (a cluster you did not start is not ours to stop).")
     admin = room.admin()
     client = admin_for(admin)
-    before = client.list_topics(PROGRESS_TOPIC, timeout=10).topics[PROGRESS_TOPIC].partitions[0].leader
-    said = [f"{PROGRESS_TOPIC} partition 0 is led by node {before}; stopping node {before}."]
+    create_topic(admin, DEMO_TOPIC, partitions=1, replication_factor=3)
+    before = client.list_topics(DEMO_TOPIC, timeout=10).topics[DEMO_TOPIC].partitions[0].leader
+    said = [f"{DEMO_TOPIC} partition 0 is led by node {before}; stopping node {before}."]
     cluster.stop(node=before)
     deadline = Deadline(timeout)
 
     def new_leader():
-        leader = admin_for(admin).list_topics(PROGRESS_TOPIC, timeout=5).topics[PROGRESS_TOPIC].partitions[0].leader
+        leader = admin_for(admin).list_topics(DEMO_TOPIC, timeout=5).topics[DEMO_TOPIC].partitions[0].leader
         return leader if leader not in (-1, before) else None
 
     after = deadline.until(new_leader, step=0.5)

@@ -88,6 +88,7 @@ class Room:
     mechanism: str = "SCRAM-SHA-256"
     registry_url: str | None = None      # the schema registry learners use (its Confluent-compatible URL)
     registry_port: int | None = None     # the port of the registry this workshop started, if it did
+    partition_budget: int | None = None  # most partitions one learner's topics may hold (local cluster only)
 
     FILE = "room.toml"
 
@@ -118,7 +119,7 @@ class Room:
         from ..broker import LocalCluster
 
         return LocalCluster(nodes=self.nodes, port=self.port, name="cluster", state_dir=self.folder,
-                            advertised_host=self.host, admin=self.admin_login())
+                            advertised_host=self.host, admin=self.admin_login(), partition_budget=self.partition_budget)
 
     def registry(self, login: bool = False):
         """The schema registry this workshop started (in `registry/`), or None. With `login`, it
