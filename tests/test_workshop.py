@@ -510,15 +510,45 @@ def test_a_learners_doctor_probes_the_room_with_their_login(room, monkeypatch):
     assert broker.ok and room.bootstrap in broker.detail, broker
 
 
-def test_starting_the_room_again_with_another_host_or_port_is_refused_by_name(room):
+def test_starting_the_room_again_with_another_port_or_budget_is_refused_by_name(room):
     before = (room.folder / "room.toml").read_text()
     with pytest.raises(RoomError) as err:
-        start_workshop(["ana"], host="127.0.0.2", folder=room.folder)
-    assert "--host 127.0.0.1" in err.value.cause and "--host 127.0.0.2" in err.value.cause
-    assert "NEW_FOLDER" in err.value.fix
-    with pytest.raises(RoomError, match="--port"):
         start_workshop(["ana"], port=room.port + 10, folder=room.folder)
+    assert f"--port {room.port}" in err.value.cause and f"--port {room.port + 10}" in err.value.cause
+    assert "NEW_FOLDER" in err.value.fix
+    with pytest.raises(RoomError, match="--partition-budget"):
+        start_workshop(["ana"], partition_budget=10, folder=room.folder)
+    with pytest.raises(RoomError, match="not an address of this machine"):   # a move, but to nowhere
+        start_workshop(["ana"], host="127.0.0.2", folder=room.folder)
     assert (room.folder / "room.toml").read_text() == before   # nothing changed
+
+
+@pytest.mark.timeout(600)
+def test_a_room_moved_to_a_new_address_keeps_passwords_and_check_shows_who_joined(tmp_path):
+    """The address changes mid-day: `workshop start --host NEW` on the room's folder restarts the
+    cluster there and writes every join sheet again with the same password; `workshop check`
+    tells who has joined since."""
+    from helpers.workshop.lifecycle import check_join
+    from helpers.workshop.room import Room
+
+    folder = tmp_path / "moving"
+    start_workshop(["ana", "ben"], port=free_ports(2), folder=folder, registry=False)
+    try:
+        password = JoinSheet.load(folder / "join" / "ana.join.toml").password()
+        before = CliRunner().invoke(main, ["workshop", "check", "--folder", str(folder)])
+        assert before.exit_code == 0, before.output
+        assert "answers" in before.output and "Joined: 0 of 2; not yet: ana, ben." in before.output
+        assert "Partitions (budget 300 each): ana 1, ben 1." in before.output   # their progress topics
+        moved = CliRunner().invoke(main, ["workshop", "start", "--host", "localhost", "--folder", str(folder)])
+        assert moved.exit_code == 0, moved.output
+        sheet = JoinSheet.load(folder / "join" / "ana.join.toml")
+        assert sheet.bootstrap.startswith("localhost:") and sheet.password() == password
+        assert "board now shows you as joined" in check_join(sheet)
+        after = CliRunner().invoke(main, ["workshop", "check", "--folder", str(folder)])
+        assert after.exit_code == 0, after.output
+        assert "Cluster localhost:" in after.output and "Joined: 1 of 2; not yet: ben." in after.output
+    finally:
+        stop(Room.load(folder))
 
 
 def test_a_lost_password_is_reissued_for_one_learner_and_the_old_one_stops_working(room):

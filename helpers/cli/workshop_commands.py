@@ -104,6 +104,27 @@ def workshop_status(folder):
     click.echo(registry_status(room))
 
 
+@workshop.command("check")
+@folder_option
+def workshop_check(folder):
+    """Before and during the day: whether the cluster answers, what listens where, whether
+    learners' connections arrive (the other machines connected to the brokers now), who has
+    joined (`workshop join` tells the board), and each learner's partitions against the budget.
+    Exits 1 when the cluster does not answer."""
+    from ..workshop.check import check_room
+    from ..workshop.lifecycle import partition_usage, registry_status, status
+
+    room = _room(folder)
+    try:
+        board, partitions = status(room, timeout=8), partition_usage(room, timeout=8)
+    except Exception:  # a cluster that does not answer: check_room says so, the rest is still shown
+        board, partitions = None, {}
+    report = check_room(room, board, partitions, registry_status(room))
+    click.echo(report.text())
+    if report.answers:
+        raise SystemExit(1)
+
+
 @workshop.command("reset")
 @click.argument("names", nargs=-1)
 @click.option("--all", "everyone", is_flag=True, help="Every learner of the room (asks first, unless --yes).")

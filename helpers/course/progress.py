@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_SUFFIX = ".progress"
 CHAPTER_END = "end"      # the check name of a chapter's last cell
+JOINED = "join"          # the check name of `codealong workshop join` (chapter 0): the learner got in
 FLUSH_AT_EXIT_S = 2.0
 
 

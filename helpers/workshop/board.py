@@ -23,7 +23,7 @@ from ..client.errors import BrokerUnreachable
 from ..client.topic_state import TopicReader, UnknownTopic
 from ..client.topics import admin_for
 from ..course.catalogue import checks_per_chapter
-from ..course.progress import ProgressEvent, progress_topic, topic_learner
+from ..course.progress import JOINED, ProgressEvent, progress_topic, topic_learner
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class LearnerProgress:
     passed: dict[int, set[str]] = field(default_factory=dict)   # chapter -> checks passed
     misses: dict[str, int] = field(default_factory=dict)         # check not passed yet -> failed tries
     last_seen: float | None = None
+    joined: bool = False                                          # `workshop join` got them in
 
     def stuck_on(self) -> str:
         """The check tried most often without success, as "3.2 (x4)", or ""."""
@@ -55,7 +56,9 @@ class ProgressBoard:
         row = self.learners.setdefault(event.learner, LearnerProgress(event.learner))
         self.events += 1
         row.last_seen = max(row.last_seen or 0.0, event.time)
-        if event.passed:
+        if event.check == JOINED:
+            row.joined = True
+        elif event.passed:
             row.passed.setdefault(event.chapter, set()).add(event.check)
             row.misses.pop(event.check, None)
         elif event.check not in row.passed.get(event.chapter, set()):
@@ -73,7 +76,7 @@ class ProgressBoard:
         for name, row in self.learners.items():
             idle = None if row.last_seen is None else max(0.0, now - row.last_seen)
             result.append({"learner": name, "chapters": {c: self.cell(name, c) for c in self.chapters},
-                           "idle_s": idle, "stuck_on": row.stuck_on(),
+                           "idle_s": idle, "stuck_on": row.stuck_on(), "joined": row.joined,
                            "checks": sum(len(s) for s in row.passed.values())})
         return sorted(result, key=lambda r: (-(r["idle_s"] if r["idle_s"] is not None else float("inf")),
                                               r["learner"]))

@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from pathlib import Path
 
 from .. import settings
@@ -50,8 +51,11 @@ def start_workshop(learners: list[str], nodes: int | None = None, bootstrap: str
     except RoomError:
         room = None
     if room is not None:
-        _refuse_changed_settings(room, nodes=nodes, bootstrap=bootstrap, host=host, port=port,
+        moving = bool(room.nodes) and host is not None and host != room.host
+        _refuse_changed_settings(room, nodes=nodes, bootstrap=bootstrap, host=None if moving else host, port=port,
                                  partition_budget=partition_budget)
+        if moving:
+            _move(room, check_host(host))
         room.learners = room.learners + [name for name in learners if name not in room.learners]
     elif bootstrap:
         room = Room(folder, bootstrap, list(learners))
@@ -81,6 +85,21 @@ def start_workshop(learners: list[str], nodes: int | None = None, bootstrap: str
     return room
 
 
+def _move(room: Room, host: str) -> None:
+    """The room's address changed (another network, a new lease): stop its cluster and registry, and
+    point the room at `host`; the start that follows brings them up there and writes every join
+    sheet again, with the same passwords."""
+    log.info("Moving the workshop from %s to %s: stopping its registry and cluster.", room.host, host)
+    stop_registry(room)
+    room.cluster().stop()
+    room.host = host
+    room.bootstrap = ",".join(f"{host}:{room.port + 2 * i}" for i in range(room.nodes))
+    if room.registry_port is not None:
+        from ..registry.readiness import CCOMPAT
+
+        room.registry_url = f"http://{host}:{room.registry_port}{CCOMPAT}"
+
+
 def _users(room: Room, admin: Connection, quotas: Quotas) -> None:
     set_quotas(admin, quotas)
     for learner in room.learners:
@@ -107,8 +126,9 @@ def reissue_password(room: Room, learner: str) -> Path:
 
 
 def _refuse_changed_settings(room: Room, **given) -> None:
-    """A room keeps the cluster it was started with: a changed --host, --port, --nodes, --bootstrap or
-    --partition-budget is refused by name (its join sheets and the cluster's listeners hold the old values), never ignored."""
+    """A room keeps the cluster it was started with: a changed --port, --nodes, --bootstrap or
+    --partition-budget is refused by name (its join sheets and the cluster's listeners hold the old
+    values), never ignored. (A changed --host of a local cluster moves the room: see _move.)"""
     saved = {"nodes": room.nodes, "bootstrap": None if room.nodes else room.bootstrap,
              "host": room.host if room.nodes else None, "port": room.port,
              "partition_budget": room.partition_budget or 0}
@@ -195,8 +215,29 @@ def check_join(sheet: JoinSheet, timeout: float = 20) -> str:
     probe = f"{sheet.learner}.join-check"
     create_topic(connection, probe, timeout=deadline.remaining(1))
     delete_topic(connection, probe, timeout=deadline.remaining(1))
+    seen = _announce_join(connection, sheet.learner, deadline)
     return (f"Logged in to {sheet.bootstrap} as {sheet.user} ({len(metadata.brokers)} broker(s)); "
-            f"created and deleted {probe}: your topics and groups live under {sheet.learner}.")
+            f"created and deleted {probe}: your topics and groups live under {sheet.learner}.{seen}")
+
+
+def _announce_join(connection: Connection, learner: str, deadline: Deadline) -> str:
+    """A join event on the learner's progress topic: the instructor's `workshop check` and board see them."""
+    from confluent_kafka import Producer
+
+    from ..client.errors import CLIENT_LOG
+    from ..course.progress import JOINED, ProgressEvent, progress_topic
+
+    event = ProgressEvent(learner, 0, JOINED, True, time.time())
+    producer = Producer({**connection.client_settings(), "logger": CLIENT_LOG,
+                         "message.timeout.ms": int(max(1.0, deadline.remaining(1)) * 1000)})
+    failed = []
+    producer.produce(progress_topic(learner), event.to_json(), key=learner.encode(),
+                     on_delivery=lambda err, msg: failed.append(err) if err is not None else None)
+    left = producer.flush(deadline.remaining(1))
+    if left or failed:
+        why = failed[0].str() if failed else "no answer in time"
+        return f" (The instructor's board did not get your join: {why}; your setup works all the same.)"
+    return " The instructor's board now shows you as joined."
 
 
 def status(room: Room, timeout: float = 15) -> ProgressBoard:
