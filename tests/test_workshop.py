@@ -440,7 +440,7 @@ def test_the_room_benchmark_prints_learners_per_machine(tmp_path):
     assert result.exit_code == 0, result.output
     assert "per learner s" in result.output and "degrades" in result.output
     rows = __import__("json").loads((tmp_path / "room.json").read_text())["rows"]
-    assert set(rows) == {"1"} and all(not row["failed"] and row["broker_peak_rss_mib"] > 0
+    assert set(rows) == {"1"} and all(not row["failed"] and row["broker_peak_rss_mib"] > 0 and row["broker_cpu_s"] > 0
                                             for row in rows.values())
 
 

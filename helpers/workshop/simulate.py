@@ -44,6 +44,7 @@ class RoomRun:
     seconds: float
     broker_peak_rss_mib: float = 0.0
     samples: list[float] = field(default_factory=list)
+    broker_cpu_s: float = 0.0      # CPU time the brokers used during the run (user + system)
 
 
 def _not_the_codealong(folder: str, names: list[str]) -> set[str]:
@@ -82,15 +83,37 @@ def run_learner(room: Room, base: Path, learner: str, chapters: str, timeout: fl
                       (done.stdout + done.stderr)[-3000:], home)
 
 
-def _broker_rss_mib(room: Room) -> float:
+def _broker_processes(room: Room) -> list[psutil.Process]:
     cluster = room.cluster()
-    total = 0
+    found = []
     for node in cluster.status() if cluster else []:
         try:
-            total += psutil.Process(node.pid).memory_info().rss if node.pid else 0
+            found += [psutil.Process(node.pid)] if node.pid else []
+        except psutil.Error:
+            pass
+    return found
+
+
+def _broker_rss_mib(room: Room) -> float:
+    total = 0
+    for process in _broker_processes(room):
+        try:
+            total += process.memory_info().rss
         except psutil.Error:
             pass
     return total / 2**20
+
+
+def broker_cpu_s(room: Room) -> float:
+    """CPU seconds the room's brokers have used since they started (user + system)."""
+    total = 0.0
+    for process in _broker_processes(room):
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
 
 
 def run_room(room: Room, base: Path, jobs: list[tuple], parallel: int) -> RoomRun:
@@ -103,7 +126,7 @@ def run_room(room: Room, base: Path, jobs: list[tuple], parallel: int) -> RoomRu
             samples.append(_broker_rss_mib(room))
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    began = time.monotonic()
+    cpu_before, began = broker_cpu_s(room), time.monotonic()
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
             runs = list(pool.map(lambda job: run_learner(room, base, job[0], job[1],
@@ -111,4 +134,5 @@ def run_room(room: Room, base: Path, jobs: list[tuple], parallel: int) -> RoomRu
     finally:
         stop.set()
         sampler.join(5)
-    return RoomRun(runs, time.monotonic() - began, max(samples, default=_broker_rss_mib(room)), samples)
+    return RoomRun(runs, time.monotonic() - began, max(samples, default=_broker_rss_mib(room)), samples,
+                   broker_cpu_s(room) - cpu_before)
