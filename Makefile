@@ -27,7 +27,7 @@ run: $(VENV)/.installed
 # The default broker and schema registry are started first so that the suites share them (none of
 # them stops them; chapter 15's stored outputs are those of a registry already running), and
 # prefetch runs first so that no two suites download the same jars at once.
-SIDE_TESTS     := tests/test_workshop.py tests/test_offline.py tests/test_python_only.py
+SIDE_TESTS     := tests/test_workshop.py tests/test_offline.py tests/test_python_only.py tests/test_hub.py
 NOTEBOOK_TESTS := notebooks tests/test_notebooks.py
 test: $(VENV)/.installed chromium
 	$(BIN)/codealong prefetch
@@ -63,5 +63,5 @@ $(VENV)/.installed: pyproject.toml
 	  { echo "Python 3.10 or newer is needed (found: $$($(PYTHON) --version 2>&1)). Install it, or run make PYTHON=python3.12."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,site]'
+	$(BIN)/pip install --quiet -e '.[test,site,hub]'
 	@touch $@

@@ -189,3 +189,8 @@ def workshop_demo(what, down_s, folder):
 
     for line in demo_leader(_room(folder), down_s=down_s):
         click.echo(line)
+
+
+from .hub_commands import hub  # noqa: E402  (`codealong workshop hub start|stop|status`)
+
+workshop.add_command(hub)
