@@ -41,6 +41,8 @@ def hub_start(port, folder):
     click.echo(status.text())
     click.echo(f"Tell the room: open {status.url} and log in with your learner name and the password of your join "
                f"sheet (the KAFKA_PASSWORD in your .password.env).")
+    click.echo("Mind: the learners' servers run as this OS user, so their code can read what it can (other "
+               "learners' password files, the room's admin.env). Serve a room you trust; docs/teaching.md says more.")
     if status.url.startswith("http://127.0.0.1") or status.url.startswith("http://localhost"):
         click.echo("(The room's address is loopback: only this machine reaches it. A room needs "
                    "`codealong workshop start --host YOUR_ADDRESS`.)")
