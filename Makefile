@@ -18,8 +18,8 @@ run: $(VENV)/.installed
 	$(BIN)/codealong run
 
 # Three suites run side by side to keep CI short (each prints its ten slowest tests):
-# - side: the workshop cluster, the offline install and the Python-only machine
-#   (own ports and folders);
+# - side: the workshop cluster and its browser hub, the offline install and its wheels for every
+#   platform, and the Python-only machine (own ports and folders);
 # - notebooks: nbval over every chapter, and the tests that run chapters with `codealong run`
 #   (among them the solved run, then the untouched learner edition on the same broker; they
 #   share the default broker's fixed topic names, so they run one after the other);
@@ -27,7 +27,8 @@ run: $(VENV)/.installed
 # The default broker and schema registry are started first so that the suites share them (none of
 # them stops them; chapter 15's stored outputs are those of a registry already running), and
 # prefetch runs first so that no two suites download the same jars at once.
-SIDE_TESTS     := tests/test_workshop.py tests/test_offline.py tests/test_python_only.py tests/test_hub.py
+SIDE_TESTS     := tests/test_workshop.py tests/test_offline.py tests/test_python_only.py tests/test_hub.py \
+                  tests/test_prefetch_platforms.py
 NOTEBOOK_TESTS := notebooks tests/test_notebooks.py
 test: $(VENV)/.installed chromium
 	$(BIN)/codealong prefetch
@@ -38,7 +39,7 @@ test: $(VENV)/.installed chromium
 	$(BIN)/pytest --durations=10 tests $(addprefix --ignore=,$(SIDE_TESTS) tests/test_notebooks.py); main=$$?; \
 	wait $$notebooks; nb=$$?; wait $$side; side=$$?; \
 	echo "==== notebooks suite: nbval over every chapter, codealong run (ran in parallel) ===="; grep -v '^%' .notebook-tests.log | tail -n 40; \
-	echo "==== side suite: workshop, offline install, Python only (ran in parallel) ===="; grep -v '^%' .side-tests.log | tail -n 40; \
+	echo "==== side suite: workshop, hub, offline install, wheels per platform, Python only (ran in parallel) ===="; grep -v '^%' .side-tests.log | tail -n 40; \
 	[ $$main -eq 0 ] && [ $$nb -eq 0 ] && [ $$side -eq 0 ]
 
 # The browser test drives Debian's Chromium. Installed here when missing and allowed (root with

@@ -125,6 +125,15 @@ def test_join_sheets_keep_the_password_in_a_private_file(tmp_path, monkeypatch):
     assert sheet.password() == "pa'ss\"word"
     lines = sheet.export_lines()
     assert len(lines) == 2 and "CODEALONG_LEARNER=ana" in lines[0] and "pa'ss" not in "".join(lines)
+    import os
+    import subprocess  # the lines, run by bash, set the learner's environment, password included
+
+    shown = subprocess.run(["bash", "-c", "\n".join(lines) + "\nprintf '%s|%s' \"$CODEALONG_LEARNER\" \"$KAFKA_PASSWORD\""],
+                           capture_output=True, text=True, timeout=10, env={"PATH": os.environ["PATH"]})
+    assert shown.stdout == "ana|pa'ss\"word", shown
+    windows = sheet.export_lines("powershell")  # Windows: PowerShell's own syntax (not runnable here)
+    assert "$env:CODEALONG_LEARNER = 'ana'" in windows and windows[-1].startswith("Get-Content '")
+    assert "pa'ss" not in "".join(windows)
     assert Room.load(tmp_path) == room
 
 

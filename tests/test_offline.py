@@ -1,5 +1,6 @@
 """A room without internet: `codealong prefetch DIR` holds every wheel and jar and the schema
-registry's archive; a fresh virtual environment installs from it with no package index, and the
+registry's archive (wheels for this machine only, pack's default: tests/test_prefetch_platforms.py
+covers the other platforms); a fresh virtual environment installs from it with no package index, and the
 broker and the registry start from it with no Maven repository reachable. Slow (a full install):
 it runs in the side suite beside the main one."""
 from __future__ import annotations
@@ -31,6 +32,7 @@ def test_install_and_broker_and_registry_start_from_the_prefetched_folder_alone(
         registry_archive.stat().st_size
     readme = (folder / "README.txt").read_text()
     assert "--no-index --find-links" in readme and "codealong registry start" in readme
+    assert "this machine (linux" in " ".join(readme.split()) and "--platform all" in readme  # pack's default
 
     # The README's own commands, as a learner runs them: the project's folder beside this one, and a
     # cache folder that already exists (the copy must merge into it, not nest inside it).
@@ -41,7 +43,7 @@ def test_install_and_broker_and_registry_start_from_the_prefetched_folder_alone(
     offline = {**os.environ, "PIP_INDEX_URL": NOWHERE, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
                "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"),
                "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}  # the python3 the wheels are for
-    commands = readme.split("side by side:", 1)[1].split("Then", 1)[0]
+    commands = readme.split("macOS and Linux", 1)[1].split("Then", 1)[0]
     steps = [line.strip() for line in commands.splitlines() if line.startswith("    ") and line.strip()]
     assert steps[0] == "cd kafka-codealong" and len(steps) == 4
     installed = subprocess.run(["bash", "-euc", " && ".join(steps)], cwd=tmp_path, env=offline,
@@ -57,10 +59,18 @@ def test_install_and_broker_and_registry_start_from_the_prefetched_folder_alone(
               "from helpers.registry import LocalRegistry\n"
               "c, r = LocalCluster(), LocalRegistry()\n"
               "try:\n    print(c.start())\n    print(r.start(c.bootstrap))\n"
-              "finally:\n    r.stop()\n    c.stop()\n")
+              "finally:\n    r.stop()\n    c.stop()\n"
+              # a workshop's partition-budget policy compiles from the folder's cache too
+              "from helpers import settings\n"
+              "from helpers.broker.jars import resolve_jars\n"
+              "from helpers.broker.policy import policy_jar\n"
+              "from helpers.broker.prerequisites import check_java\n"
+              "libs = resolve_jars(settings.kafka_version(), settings.cache_dir())\n"
+              "print('policy:', policy_jar(check_java()[0], libs, settings.cache_dir()).name)\n")
     started = subprocess.run([str(venv / "bin" / "python"), "-c", script], env=learner, capture_output=True,
                              text=True, timeout=300)
     assert started.returncode == 0, started.stdout[-1000:] + started.stderr[-2000:]
     assert "Kafka is ready at 127.0.0.1:" in started.stdout
     assert "The schema registry is ready at http://127.0.0.1:" in started.stdout
+    assert "policy: partition-budget-" in started.stdout
     assert archive_path(home / ".cache" / "kafka-codealong").is_file()  # checked, not fetched again

@@ -92,13 +92,19 @@ def lock():
 
 @main.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
-def prefetch(folder):
+@click.option("--platform", "platforms", default="all", show_default=True, metavar="this|all|NAME,...",
+              help="With FOLDER: the learners' machines to put wheels for, besides this one's: all (Linux "
+                   "x86-64 and arm64, macOS Intel and Apple silicon, Windows x86-64; Python 3.10 to 3.14; "
+                   "about 1.4 GB), this (this machine's only: fast), or names among linux-x86_64, "
+                   "linux-arm64, macos-x86_64, macos-arm64, windows-x86_64.")
+def prefetch(folder, platforms):
     """Download (and check) the broker's and the tools' jars and the schema registry's archive
     (unpacked), and build the class-data archive (a throwaway broker started and stopped once), so
     later starts are fast and need no network.
 
-    With FOLDER: also put every Python wheel the project needs, the jars and the registry's archive
-    in FOLDER, for a room without internet (FOLDER/README.txt says how learners install from it)."""
+    With FOLDER: also put every Python wheel the project needs (for the platforms a room brings,
+    see --platform), the jars and the registry's archive in FOLDER, for a room without internet
+    (FOLDER/README.txt says how learners install from it)."""
     import tempfile
 
     from .. import settings as project_settings
@@ -106,18 +112,29 @@ def prefetch(folder):
     from ..broker.jars import resolve_jars
     from ..registry.archive import archive_path, resolve_registry
 
+    if folder:
+        from ..broker.offline import choose_platforms
+
+        targets = choose_platforms(platforms)  # a wrong name fails before any download
     version = project_settings.kafka_version()
     for artifact in ("kafka_2.13", "kafka-tools"):
         click.echo(f"{artifact}: {resolve_jars(version, project_settings.cache_dir(), artifact=artifact)}")
     click.echo(f"schema registry: {resolve_registry(project_settings.cache_dir(), progress=True)}")
+    from ..broker.policy import fetch_compiler
+
+    click.echo(f"the workshop's policy compiler: {fetch_compiler(project_settings.cache_dir())}")
     with tempfile.TemporaryDirectory() as state:
         throwaway = LocalCluster(port=free_ports(2), name="prefetch", state_dir=Path(state))
         throwaway.start()
         throwaway.stop()  # the clean stop builds the archive
     click.echo(f"Class-data archive: {project_settings.cache_dir() / 'class-data'}")
     if folder:
-        from ..broker.offline import pack
+        from ..broker.offline import PYTHONS, pack
 
-        counts = pack(folder, also=[archive_path(project_settings.cache_dir())])
+        def done(platform, python, seconds):
+            click.echo(f"wheels for {platform.name}, Python {python}: {seconds:.0f} s")
+
+        click.echo(f"Wheels for this machine, then for {len(targets)} platform(s) x {len(PYTHONS)} Pythons ...")
+        counts = pack(folder, also=[archive_path(project_settings.cache_dir())], platforms=targets, progress=done)
         click.echo(f"{folder}: {counts['wheels']} wheels, the Kafka jars and the schema registry's archive; "
                    f"see {folder / 'README.txt'}.")

@@ -75,21 +75,24 @@ def workshop_start(learners_spec, nodes, bootstrap, host, port, produce_mib_per_
 @click.argument("sheet_file", type=click.Path(path_type=Path))
 @click.option("--env-file", type=click.Path(path_type=Path), default=None,
               help="Also write the variables (password included, mode 600) to this file, to source before Jupyter.")
-def workshop_join(sheet_file, env_file):
-    """Check that the cluster answers with your join sheet's login, then print the two lines to
-    run in your shell before `jupyter lab` (the password stays in its file)."""
+@click.option("--shell", type=click.Choice(["posix", "powershell"]), default=None,
+              help="The shell to print lines for (default: powershell on Windows, else posix: bash, zsh).")
+def workshop_join(sheet_file, env_file, shell):
+    """Check that the cluster answers with your join sheet's login, then print the lines to run in
+    your shell before `jupyter lab` (the password stays in its file)."""
+    import os
+
     from ..workshop.lifecycle import check_join
     from ..workshop.room import JoinSheet, _write_private
 
     sheet = JoinSheet.load(sheet_file)
     click.echo(check_join(sheet))
-    lines = sheet.export_lines()
-    if env_file:
-        _write_private(env_file, lines[0] + "\n" + sheet.password_file.read_text())
+    if env_file:  # a file to `source`: bash and zsh
+        _write_private(env_file, sheet.export_lines("posix")[0] + "\n" + sheet.password_file.read_text())
         click.echo(f"Wrote {env_file}; run:  source {env_file}")
     else:
-        click.echo("Run these two lines in the shell where you start Jupyter:")
-        click.echo("\n".join(lines))
+        click.echo("Run these lines in the shell where you start Jupyter:")
+        click.echo("\n".join(sheet.export_lines(shell or ("powershell" if os.name == "nt" else "posix"))))
 
 
 @workshop.command("status")

@@ -259,9 +259,19 @@ class JoinSheet:
                 "KAFKA_SASL_MECHANISM": self.sasl_mechanism, "KAFKA_USERNAME": self.user,
                 "CODEALONG_LEARNER": self.learner, **registry}
 
-    def export_lines(self) -> list[str]:
+    def export_lines(self, shell: str = "posix") -> list[str]:
+        """What to run in the shell that starts Jupyter: the variables, then the password read from
+        its file (never printed). `shell`: "posix" (bash, zsh) or "powershell" (Windows)."""
+        password_file = str(self.password_file.resolve())
+        if shell == "powershell":
+            def quoted(value: str) -> str:
+                return "'" + value.replace("'", "''") + "'"
+            # The file holds `export KAFKA_PASSWORD=...` (made by token_urlsafe: never quoted).
+            return [*(f"$env:{k} = {quoted(v)}" for k, v in self.environment().items()),
+                    f"Get-Content {quoted(password_file)} | ForEach-Object {{ if ($_ -match "
+                    """'^(export )?KAFKA_PASSWORD=(.*)$') { $env:KAFKA_PASSWORD = $Matches[2].Trim("'") } }"""]
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.environment().items())
-        return [f"export {exports}", f"source {shlex.quote(str(self.password_file.resolve()))}"]
+        return [f"export {exports}", f"source {shlex.quote(password_file)}"]
 
 
 def _toml(value) -> str:
