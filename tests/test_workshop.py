@@ -397,6 +397,12 @@ def test_a_room_of_eight_learners_runs_the_chapters_and_the_board_shows_each_one
     notebooks = sum(len(chapters_of(job[1])) for job in jobs)
     WORKSHOP_FIGURES.append(f"simulated room: {len(jobs)} learners ({notebooks} notebooks), "
           f"{ROOM_PARALLEL} at a time, in {result.seconds:.0f} s; broker peak RSS {result.broker_peak_rss_mib:.0f} MiB")
+    from helpers.workshop.lifecycle import DEFAULT_PARTITION_BUDGET, partition_usage
+
+    held = partition_usage(room)["ana"]   # after chapters 1-15: well within the default budget
+    WORKSHOP_FIGURES.append(f"partitions held by a learner after chapters 1-15: {held} "
+                            f"(default budget {DEFAULT_PARTITION_BUDGET})")
+    assert held <= DEFAULT_PARTITION_BUDGET // 2
     board = status(room)
     rows = {row["learner"]: row for row in board.rows()}
     for name, chapters, *_ in jobs:

@@ -75,11 +75,12 @@ def broker_connections(room: Room) -> tuple[list[str], Counter, int]:
         for conn in sockets:
             if conn.status != psutil.CONN_ESTABLISHED or not conn.raddr or conn.laddr.port != node.port:
                 continue
-            ip = conn.raddr.ip
-            if ip in mine or ipaddress.ip_address(ip.split("%")[0]).is_loopback:
+            address = ipaddress.ip_address(conn.raddr.ip.split("%")[0])
+            address = getattr(address, "ipv4_mapped", None) or address  # Java's dual-stack sockets: ::ffff:a.b.c.d
+            if str(address) in mine or address.is_loopback:
                 local += 1
             else:
-                remote[ip] += 1
+                remote[str(address)] += 1
     return listening, remote, local
 
 

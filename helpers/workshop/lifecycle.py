@@ -21,7 +21,7 @@ from .access import (Quotas, ResetReport, WorkshopError, add_learner, create_pro
 from .board import ProgressBoard, read_progress
 from .room import JoinSheet, Room, RoomError, WORKSHOP_PORT_OFFSET, read_env_file, workshop_dir
 
-DEFAULT_PARTITION_BUDGET = 300  # per learner: a full run of the sixteen chapters holds far fewer (tested)
+DEFAULT_PARTITION_BUDGET = 300  # per learner: chapters 1-15 leave a learner well under half of it (tested)
 JOIN_PROBE_S = 8
 DEMO_TOPIC = "workshop.leader-demo"  # the leader demonstration's topic (every learner may read workshop.*)  # a learner told within seconds when the room's cluster does not answer
 

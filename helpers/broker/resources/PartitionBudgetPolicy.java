@@ -66,20 +66,18 @@ public final class PartitionBudgetPolicy implements CreateTopicPolicy {
             return;
         }
         int asked = request.numPartitions() != null ? request.numPartitions() : request.replicasAssignments().size();
-        if (asked > budget) {
-            throw refusal(request.topic(), asked, learner, 0);
-        }
         Integer used = partitionsOf(learner);
-        if (used != null && used + asked > budget) {
+        if (asked > budget || (used != null && used + asked > budget)) {
             throw refusal(request.topic(), asked, learner, used);
         }
     }
 
-    private PolicyViolationException refusal(String topic, int asked, String learner, int used) {
+    private PolicyViolationException refusal(String topic, int asked, String learner, Integer used) {
+        String held = used == null ? "" : String.format("%s's topics hold %d and ", learner, used);
         return new PolicyViolationException(String.format(
-            "Topic '%s' asks for %d partition(s); %s's topics hold %d and the workshop's partition budget is %d "
-            + "per learner. Use fewer partitions, or delete topics you no longer need (or ask the instructor: "
-            + "`codealong workshop reset %s`).", topic, asked, learner, used, budget, learner));
+            "Topic '%s' asks for %d partition(s); %sthe workshop's partition budget is %d per learner. Use fewer "
+            + "partitions, or delete topics you no longer need (or ask the instructor: `codealong workshop reset %s`).",
+            topic, asked, held, budget, learner));
     }
 
     /** Partitions held by the learner's topics, or null if the brokers did not answer in time. */
