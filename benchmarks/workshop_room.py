@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> dict:
                               "broker_mib_per_learner": (result.broker_peak_rss_mib - idle_mib) / size,
                               "broker_cpu_s": result.broker_cpu_s,
                               "broker_cpu_s_per_learner": result.broker_cpu_s / size,
-                              "broker_core_share": result.broker_cpu_s / result.seconds, "failed": failed}
+                              "broker_core_share": result.broker_cpu_s / result.seconds, "failed": failed,
+                              "failures": {run.learner: run.output[-1500:] for run in result.runs if not run.ok}}
         finally:
             stop(room)
     alone = rows[sizes[0]]["per_learner_s"]

@@ -106,5 +106,6 @@ class NodeProperties:
             "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
             f"super.users=User:{user}",
             "allow.everyone.if.no.acl.found=false", ""]) + (
-            policy_properties(self.partition_budget, f"{self.advertised_host}:{broker_port}")
+            policy_properties(self.partition_budget,
+                              ",".join(f"{self.advertised_host}:{port}" for port, _ in self.ports.values()))
             if self.partition_budget else "")

@@ -20,6 +20,9 @@ from ..settings import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 CELL_TIMEOUT_S = 300
+# How long a cell's output may trail its end (nbclient's default, 4 s, failed a cell of a room of twenty
+# kernels sharing two cores: its output came later, not never).
+IOPUB_TIMEOUT_S = 60
 
 
 class QuietKernelManager(AsyncKernelManager):
@@ -115,17 +118,22 @@ def run_notebooks(notebooks: list[Path], output: Path, parameters: dict,
             papermill.execute_notebook(str(path), str(output / name), parameters=parameters,
                                        kernel_name="python3", cwd=str(path.parent), progress_bar=False,
                                        execution_timeout=cell_timeout, log_output=False,
-                                       kernel_manager_class=QuietKernelManager)
+                                       kernel_manager_class=QuietKernelManager, iopub_timeout=IOPUB_TIMEOUT_S)
             results.append(NotebookRun(name, True, time.monotonic() - began, "", *read_results(output / name)))
         except PapermillExecutionError as err:
             results.append(NotebookRun(name, False, time.monotonic() - began,
                                        f"cell {err.exec_count} raised {err.ename}: {err.evalue}"[:300]))
         except (CellTimeoutError, DeadKernelError) as err:
-            what = (f"timed out after {cell_timeout:g} s" if isinstance(err, CellTimeoutError)
-                    else "stopped: the kernel died")
+            what = _timed_out(err) if isinstance(err, CellTimeoutError) else "stopped: the kernel died"
             results.append(NotebookRun(name, False, time.monotonic() - began,
                                        f"cell {_last_started_cell(output / name)} {what}"))
     return results
+
+
+def _timed_out(err: CellTimeoutError) -> str:
+    """"timed out after N s (what nbclient waited for)": the cell's run, or its output trailing it."""
+    found = re.search(r"after (\d+) seconds.*?The message was: ([^\n]*?)\.?\n", str(err), re.S)
+    return f"timed out after {found.group(1)} s ({found.group(2)})" if found else f"timed out ({err})"[:200]
 
 
 def summary(results: list[NotebookRun]) -> str:

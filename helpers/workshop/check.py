@@ -46,6 +46,10 @@ class RoomCheck:
                      + (f"; not yet: {', '.join(self.not_joined)}" if self.not_joined else "") + ".")
         budget = f"budget {self.budget} each" if self.budget else "no budget"
         lines.append(f"Partitions ({budget}): " + ", ".join(f"{name} {n}" for name, n in self.partitions.items()) + ".")
+        over = [name for name, n in self.partitions.items() if self.budget and n > self.budget]
+        if over:  # by adding partitions to a topic: Kafka calls no policy for that
+            lines.append(f"OVER the budget: {', '.join(over)} (partitions added to existing topics). "
+                         f"`codealong workshop reset NAME` deletes their topics.")
         if self.registry:
             lines.append(self.registry)
         return "\n".join(lines)

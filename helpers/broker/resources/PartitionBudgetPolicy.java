@@ -1,5 +1,6 @@
 package codealong;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -21,17 +22,25 @@ import org.apache.kafka.server.policy.CreateTopicPolicy;
  * creates a topic; the learner's client receives the message as POLICY_VIOLATION.
  *
  * Counting needs the cluster's topics, which a policy is not given: it asks the brokers, as the
- * super user, over the inter-broker listener (the login the controller's own config holds).
- * If they do not answer within COUNT_TIMEOUT_MS the topic is allowed (a room must not stop because
- * of its guard) and the controller's log says so. Adding partitions to an existing topic is not
- * covered: Kafka calls no policy for it; the controller mutation quota bounds its rate.
+ * super user, over the inter-broker listener (the login the controller's own config holds), within
+ * COUNT_TIMEOUT_MS in all (validate() runs on the controller's one event thread: everything else
+ * the controller does waits meanwhile). Kafka checks every topic of a request before it writes any,
+ * so the brokers cannot list what this policy approved a moment ago: it remembers those approvals
+ * (PENDING_MS) and counts them too. If the brokers do not answer in time, only the approvals it
+ * remembers count (a room must not stop because of its guard) and the controller's log says so.
+ * Adding partitions to an existing topic is not covered: Kafka calls no policy for it.
  */
 public final class PartitionBudgetPolicy implements CreateTopicPolicy {
     static final String BUDGET = "codealong.partition.budget";
     static final String BOOTSTRAP = "codealong.policy.bootstrap";
     static final String LOGIN = "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config";
-    static final int COUNT_TIMEOUT_MS = 3000;
+    static final int COUNT_TIMEOUT_MS = 1500;
+    static final long PENDING_MS = 30_000;
 
+    /** A topic this policy approved, until the brokers list it (or PENDING_MS passed). */
+    private record Approved(String learner, int partitions, long at) { }
+
+    private final Map<String, Approved> approved = new HashMap<>();
     private int budget;
     private Properties adminConfig;
     private Admin admin;
@@ -60,16 +69,21 @@ public final class PartitionBudgetPolicy implements CreateTopicPolicy {
     }
 
     @Override
-    public void validate(RequestMetadata request) throws PolicyViolationException {
+    public synchronized void validate(RequestMetadata request) throws PolicyViolationException {
         String learner = owner(request.topic());
         if (learner == null) {
             return;
         }
         int asked = request.numPartitions() != null ? request.numPartitions() : request.replicasAssignments().size();
-        Integer used = partitionsOf(learner);
-        if (asked > budget || (used != null && used + asked > budget)) {
+        if (asked > budget) {
+            throw refusal(request.topic(), asked, learner, null);
+        }
+        Integer held = partitionsOf(learner);  // the brokers' count, or null
+        int used = (held == null ? 0 : held) + pendingOf(learner);
+        if (used + asked > budget) {
             throw refusal(request.topic(), asked, learner, used);
         }
+        approved.put(request.topic(), new Approved(learner, asked, System.currentTimeMillis()));
     }
 
     private PolicyViolationException refusal(String topic, int asked, String learner, Integer used) {
@@ -80,18 +94,24 @@ public final class PartitionBudgetPolicy implements CreateTopicPolicy {
             topic, asked, held, budget, learner));
     }
 
-    /** Partitions held by the learner's topics, or null if the brokers did not answer in time. */
-    private synchronized Integer partitionsOf(String learner) {
+    private int pendingOf(String learner) {
+        long now = System.currentTimeMillis();
+        approved.values().removeIf(entry -> now - entry.at() > PENDING_MS);
+        return approved.values().stream().filter(entry -> entry.learner().equals(learner))
+            .mapToInt(Approved::partitions).sum();
+    }
+
+    /** Partitions of the learner's topics the brokers list (forgetting approvals they now list),
+     * or null if they did not answer within COUNT_TIMEOUT_MS. */
+    private Integer partitionsOf(String learner) {
+        long until = System.currentTimeMillis() + COUNT_TIMEOUT_MS;
         try {
             if (admin == null) {
                 admin = Admin.create(adminConfig);
             }
-            Set<String> theirs = admin.listTopics().names().get(COUNT_TIMEOUT_MS, TimeUnit.MILLISECONDS).stream()
-                .filter(name -> learner.equals(owner(name))).collect(Collectors.toSet());
-            if (theirs.isEmpty()) {
-                return 0;
-            }
-            long until = System.currentTimeMillis() + COUNT_TIMEOUT_MS;
+            Set<String> listed = admin.listTopics().names().get(COUNT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            approved.keySet().removeAll(listed);
+            Set<String> theirs = listed.stream().filter(name -> learner.equals(owner(name))).collect(Collectors.toSet());
             int partitions = 0;
             for (KafkaFuture<TopicDescription> described : admin.describeTopics(theirs).topicNameValues().values()) {
                 try {
@@ -106,13 +126,13 @@ public final class PartitionBudgetPolicy implements CreateTopicPolicy {
             return partitions;
         } catch (Exception error) {
             System.err.println("codealong partition budget: could not count " + learner + "'s partitions ("
-                + error + "); the topic is allowed.");
+                + error + "); only the approvals of the last " + PENDING_MS / 1000 + " s count.");
             return null;
         }
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (admin != null) {
             admin.close();
         }
