@@ -39,7 +39,7 @@ pytestmark = pytest.mark.skipif(not (shutil.which("npm") and shutil.which("node"
 def room(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hub-room")
     saved = {k: os.environ.get(k) for k in ("CODEALONG_ADMIN_USER", "CODEALONG_ADMIN_PASSWORD")}
-    room = start_workshop(LEARNERS, port=free_ports(2), folder=folder, registry=False)
+    room = start_workshop(LEARNERS + ["dee"], port=free_ports(2), folder=folder, registry=False)  # dee has a laptop
     yield room
     stop_hub(room.folder)
     stop(room)
@@ -161,7 +161,8 @@ def test_three_learners_log_in_run_a_check_in_their_own_server_and_show_on_the_b
     port = free_ports(3) + 2   # the hub takes port, port-1 and port-2
     cli = CliRunner()
     started = time.monotonic()
-    result = cli.invoke(hub, ["start", "--port", str(port), "--folder", str(room.folder)])
+    result = cli.invoke(hub, ["start", "--port", str(port), "--learners", ",".join(LEARNERS), "--folder",
+                              str(room.folder)])
     assert result.exit_code == 0, result.output + repr(result.exception)
     started_s = time.monotonic() - started
     status_ = hub_status(room.folder)
@@ -173,6 +174,8 @@ def test_three_learners_log_in_run_a_check_in_their_own_server_and_show_on_the_b
     learners = {name: Learner(status_.url, name) for name in LEARNERS}
     assert learners["ana"].log_in(secrets_["ben"]) == 403, "another learner's password must not log ana in"
     assert Learner(status_.url, "mallory").log_in(secrets_["ana"]) == 403, "only the room's learners log in"
+    dee = JoinSheet.load(room.join_file("dee")).password()
+    assert Learner(status_.url, "dee").log_in(dee) == 403, "and only those named to `hub start --learners`"
     for name, learner in learners.items():
         assert learner.log_in(secrets_[name]) == 302
         learner.start_server()
@@ -186,9 +189,11 @@ def test_three_learners_log_in_run_a_check_in_their_own_server_and_show_on_the_b
         notebook = learner.server("GET", "contents/03_configure_the_producer.ipynb")["content"]
         assert "# YOUR CODE HERE" in chapter_3_cells(notebook)["empty"]
         kernel = learner.server("POST", "kernels", json={"name": "python3"})["id"]
-        seen = learner.run(kernel, "import os; print(os.environ['CODEALONG_LEARNER'], os.getcwd(), "
-                                   "bool(os.environ.get('KAFKA_PASSWORD')))")
-        assert seen.split() == [name, str(room.folder / "hub" / "learners" / name), "True"]
+        seen = learner.run(kernel, "import os; from helpers.course.notebook import java_missing; "
+                                   "print(os.environ['CODEALONG_LEARNER'], os.getcwd(), "
+                                   "bool(os.environ.get('KAFKA_PASSWORD')), bool(java_missing()))")
+        # ... and no Java: the learners' own brokers would be twenty times chapter 8's on this machine
+        assert seen.split() == [name, str(room.folder / "hub" / "learners" / name), "True", "True"]
         for step in ("parameters", "setup", "imports", "begin"):
             learner.run(kernel, cells[step])
         assert "not yet" in learner.run(kernel, cells["empty"] + "\n" + cells["check"])  # untouched: not passed

@@ -25,7 +25,7 @@ def ana(monkeypatch):
 
 @pytest.mark.parametrize("name, why", [
     ("", "empty"), ("a.b", "'.'"), ("ana bo", "' '"), ("x" * 65, "65 characters"), ("workshop", "reserved"),
-    ("__ana", "reserved"), ("añá", "'ñ'"),
+    ("__ana", "reserved"), ("_ana", "reserved"), ("dlq", "reserved"), ("DLQ", "reserved"), ("añá", "'ñ'"),
 ])
 def test_a_learner_name_kafka_would_refuse_or_with_a_dot_is_a_clear_error(name, why):
     with pytest.raises(InvalidLearnerName) as err:
@@ -347,3 +347,44 @@ def test_workshop_start_without_learners_needs_a_room_to_resume(tmp_path):
 
     shown = CliRunner().invoke(main, ["workshop", "start", "--folder", str(tmp_path / "none")])
     assert shown.exit_code == 2 and "no workshop to resume" in shown.output
+
+
+def test_workshop_check_tells_other_machines_from_this_one(tmp_path, monkeypatch):
+    """The connections `workshop check` counts, from the broker processes' sockets: a learner's
+    laptop counts as another machine; loopback, this machine's own addresses and Java's
+    IPv4-mapped forms of them do not; a connection to another port is not the broker's."""
+    from collections import namedtuple
+
+    import psutil
+
+    from helpers.broker.cluster import NodeStatus
+    from helpers.workshop import check
+
+    Address = namedtuple("Address", "ip port")
+    Connection = namedtuple("Connection", "laddr raddr status")
+
+    def conn(local_port, ip, status=psutil.CONN_ESTABLISHED):
+        return Connection(Address("192.0.2.2", local_port), Address(ip, 50000), status)
+
+    sockets = [conn(9392, "192.0.2.40"), conn(9392, "::ffff:192.0.2.40"), conn(9392, "192.0.2.41"),
+               conn(9392, "127.0.0.1"), conn(9392, "::ffff:127.0.0.1"), conn(9392, "::ffff:192.0.2.2"),
+               conn(9392, "192.0.2.2"), conn(9393, "192.0.2.99"), conn(9392, "192.0.2.98", psutil.CONN_TIME_WAIT)]
+
+    class Cluster:
+        def status(self):
+            return [NodeStatus(1, 9392, 4242, True)]
+
+    class Process:
+        def __init__(self, pid):
+            assert pid == 4242
+
+        def net_connections(self, kind):
+            return sockets
+
+    room = Room(tmp_path, "192.0.2.2:9392", ["ana"], nodes=1, port=9392, host="192.0.2.2")
+    monkeypatch.setattr(Room, "cluster", lambda self: Cluster())
+    monkeypatch.setattr(check.psutil, "Process", Process)
+    monkeypatch.setattr(check, "_own_addresses", lambda: {"127.0.0.1", "192.0.2.2", "::1"})
+    listening, remote, local = check.broker_connections(room)
+    assert listening == ["node 1 on 192.0.2.2:9392 (pid 4242)"]
+    assert dict(remote) == {"192.0.2.40": 2, "192.0.2.41": 1} and local == 4

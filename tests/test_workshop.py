@@ -304,6 +304,32 @@ def test_a_learner_producing_flat_out_is_throttled_and_does_not_starve_another(r
     assert p99(loaded) < QUOTA_P99_BOUND_MS
 
 
+def test_every_learner_has_the_rooms_quotas_and_partition_churn_is_slowed(room):
+    """The quotas are set for every user (Kafka's default user entity) and not for the admin; a
+    learner creating and deleting a 250-partition topic twice waits on the second round: the
+    controller mutation quota (50 partitions/s), delaying librdkafka's answers."""
+    from helpers.course.kafka_tools import kafka
+
+    described = kafka("kafka-configs", "--describe", "--entity-type", "users", "--entity-default",
+                      where=room.admin(), timeout=60)
+    assert described.ok, str(described)
+    for quota in ("producer_byte_rate=2097152", "consumer_byte_rate=4194304", "request_percentage=50",
+                  "controller_mutation_rate=50"):
+        assert quota in described.stdout.replace(" ", ""), described.stdout
+    churner = login(room, "learner04")
+    rounds = []
+    for _ in range(2):
+        began = time.monotonic()
+        create_topic(churner, "learner04.churn", partitions=250, timeout=60)
+        from helpers.client.topics import delete_topic
+
+        delete_topic(churner, "learner04.churn", timeout=60)
+        rounds.append(time.monotonic() - began)
+    WORKSHOP_FIGURES.append(f"mutation quota: creating and deleting 250 partitions took {rounds[0]:.1f} s, "
+                            f"then {rounds[1]:.1f} s")
+    assert rounds[1] > rounds[0] + 1.0, rounds
+
+
 BIG_TOPICS = (2000, 2000, 5000, 5000, 5000)  # what the issue's runaway learner created, within a second
 
 
@@ -371,7 +397,7 @@ def test_a_learner_beyond_the_partition_budget_is_refused_and_the_neighbour_keep
     from helpers.workshop.check import check_room
 
     admin.create_partitions([NewPartitions("learner05.within", budget - 1 - 200 - 20 + 40)])["learner05.within"].result(30)
-    report = check_room(room, None, partition_usage(room), "").text()
+    report = check_room(room, status(room), partition_usage(room), "").text()
     assert f"learner05 {budget + 20}" in report and "OVER the budget: learner05" in report, report
     WORKSHOP_FIGURES.append(f"partition budget {budget}: {len(refusals)} runaway topics refused; neighbour p99 "
                             f"{p99(baseline):.1f} ms before, {p99(loaded):.1f} ms while they were tried")
@@ -565,13 +591,22 @@ def test_a_room_moved_to_a_new_address_keeps_passwords_and_check_shows_who_joine
         assert before.exit_code == 0, before.output
         assert "answers" in before.output and "Joined: 0 of 2; not yet: ana, ben." in before.output
         assert "Partitions (budget 300 each): ana 1, ben 1." in before.output   # their progress topics
+        assert "board now shows you as joined" in check_join(JoinSheet.load(folder / "join" / "ben.join.toml"))
+        pids = {node.pid for node in Room.load(folder).cluster().status()}
         moved = CliRunner().invoke(main, ["workshop", "start", "--host", "localhost", "--folder", str(folder)])
         assert moved.exit_code == 0, moved.output
+        room = Room.load(folder)
+        assert not pids & {node.pid for node in room.cluster().status()}        # restarted, not just rewritten
+        from helpers.broker import probe_metadata
+
+        metadata = probe_metadata(room.bootstrap, timeout=10, **room.admin().client_settings())
+        assert {b.host for b in metadata.brokers.values()} == {"localhost"}      # what the brokers advertise
         sheet = JoinSheet.load(folder / "join" / "ana.join.toml")
         assert sheet.bootstrap.startswith("localhost:") and sheet.password() == password
         assert "board now shows you as joined" in check_join(sheet)
         after = CliRunner().invoke(main, ["workshop", "check", "--folder", str(folder)])
         assert after.exit_code == 0, after.output
+        # ben joined the old address only: he has to join again
         assert "Cluster localhost:" in after.output and "Joined: 1 of 2; not yet: ben." in after.output
     finally:
         stop(Room.load(folder))

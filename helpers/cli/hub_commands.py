@@ -27,8 +27,11 @@ def hub():
 @hub.command("start")
 @click.option("--port", type=int, default=None,
               help="Port learners' browsers open (default: 8380; the hub also takes the two below it, on loopback).")
+@click.option("--learners", "learners_spec", default=None,
+              help="Who may log in: the browser-only learners (ana,ben); default: every learner of the room. "
+                   "On a running hub the new list applies at the next login.")
 @folder_option
-def hub_start(port, folder):
+def hub_start(port, learners_spec, folder):
     """Start the hub (installs its proxy, configurable-http-proxy, with npm on first use); reuses a
     running one. The learners' servers start when they log in."""
     from ..workshop.hub import running_hub, start_hub
@@ -37,7 +40,8 @@ def hub_start(port, folder):
     room = Room.load(folder)
     if running_hub(room.folder) is None:
         click.echo(f"Starting JupyterHub for {len(room.learners)} learner(s) on {room.host} ...")
-    status = start_hub(room, port=port)
+    learners = [name.strip() for name in learners_spec.split(",") if name.strip()] if learners_spec else None
+    status = start_hub(room, port=port, learners=learners)
     click.echo(status.text())
     click.echo(f"Tell the room: open {status.url} and log in with your learner name and the password of your join "
                f"sheet (the KAFKA_PASSWORD in your .password.env).")

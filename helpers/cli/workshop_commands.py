@@ -117,11 +117,16 @@ def workshop_check(folder):
     from ..workshop.check import check_room
     from ..workshop.lifecycle import partition_usage, registry_status, status
 
+    from confluent_kafka import KafkaException
+
+    from ..client.errors import CodealongError
+
     room = _room(folder)
     try:
         board, partitions = status(room, timeout=8), partition_usage(room, timeout=8)
-    except Exception:  # a cluster that does not answer: check_room says so, the rest is still shown
+    except (CodealongError, KafkaException) as err:  # check_room says whether the cluster answers
         board, partitions = None, {}
+        click.echo(f"Progress and partitions could not be read: {getattr(err, 'cause', err)}")
     report = check_room(room, board, partitions, registry_status(room))
     click.echo(report.text())
     if report.answers:

@@ -65,8 +65,9 @@ def check_learner(name) -> str:
     elif not _LEARNER.fullmatch(name):
         bad = sorted(set(re.sub(_LEARNER, "", name)))
         problem = f"it contains {', '.join(repr(c) for c in bad)}; only ASCII letters, digits, '_' and '-' are allowed"
-    elif name.lower() == SHARED_PREFIX.rstrip(".") or name.startswith("__"):
-        problem = "it is reserved (the workshop's own topics and Kafka's internal ones use it)"
+    elif name.lower() in (SHARED_PREFIX.rstrip("."), "dlq") or name.startswith("_"):
+        problem = ("it is reserved (the workshop's own topics, the dead-letter topics under 'dlq.', and Kafka's "
+                   "internal ones, which start with '_', use it)")
     else:
         return name
     suggestion = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:MAX_LEARNER_LENGTH].lstrip("_") if isinstance(name, str) else ""

@@ -39,6 +39,7 @@ class ProgressEvent:
     check: str       # an exercise id such as "3.1", or "end"
     passed: bool
     time: float      # seconds since the epoch, on the learner's machine
+    detail: str = "" # a join's bootstrap address (so that a room that moved sees who joined it since)
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True).encode()
@@ -49,7 +50,7 @@ class ProgressEvent:
         try:
             raw = json.loads(data)
             return cls(str(raw["learner"]), int(raw["chapter"]), str(raw["check"]), bool(raw["passed"]),
-                       float(raw["time"]))
+                       float(raw["time"]), str(raw.get("detail", "")))
         except (TypeError, KeyError, json.JSONDecodeError) as err:
             raise ValueError(f"not a progress event: {err}") from None
 

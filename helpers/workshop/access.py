@@ -50,15 +50,16 @@ UNLIMITED = ("producer_byte_rate=1073741824,consumer_byte_rate=1073741824,reques
 @dataclass(frozen=True)
 class Quotas:
     """Per-user limits, so one learner's runaway loop cannot starve the room. Kafka throttles a
-    user over quota (delays its answers); it never fails the requests."""
+    user over a rate quota (delays its answers); only the mutation quota also refuses requests,
+    and only those of the newer request versions (below)."""
     producer_byte_rate: int = 2 * 1024 * 1024
     consumer_byte_rate: int = 4 * 1024 * 1024
     request_percentage: int = 50  # of one broker thread's time, per user
-    # Partitions created or deleted per second (KIP-599). Kafka admits one request of any size, then
-    # holds the user back until the rate is under the quota again: it refuses the newer request versions
-    # (THROTTLING_QUOTA_EXCEEDED; Kafka's Java tools) and delays its answer to the older ones (librdkafka's,
-    # measured: a 250-partition create/delete loop slowed to 4 s, then 10 s a step). It bounds churn; the
-    # partition budget bounds how many a learner holds.
+    # Partitions created or deleted per second (KIP-599). While a user is under it, Kafka lets a
+    # request through, even one that takes them far over; then it holds them back until the rate is
+    # under it again: THROTTLING_QUOTA_EXCEEDED for the newer request versions (Kafka's Java tools),
+    # a delayed answer for the older ones librdkafka sends (tested). It bounds churn; the partition
+    # budget bounds how many partitions a learner holds.
     controller_mutation_rate: int = 50
 
     def as_config(self) -> str:

@@ -34,7 +34,7 @@ class LearnerProgress:
     passed: dict[int, set[str]] = field(default_factory=dict)   # chapter -> checks passed
     misses: dict[str, int] = field(default_factory=dict)         # check not passed yet -> failed tries
     last_seen: float | None = None
-    joined: bool = False                                          # `workshop join` got them in
+    joined_at: str | None = None                                  # the address `workshop join` last got them in at
 
     def stuck_on(self) -> str:
         """The check tried most often without success, as "3.2 (x4)", or ""."""
@@ -57,7 +57,7 @@ class ProgressBoard:
         self.events += 1
         row.last_seen = max(row.last_seen or 0.0, event.time)
         if event.check == JOINED:
-            row.joined = True
+            row.joined_at = event.detail
         elif event.passed:
             row.passed.setdefault(event.chapter, set()).add(event.check)
             row.misses.pop(event.check, None)
@@ -76,7 +76,7 @@ class ProgressBoard:
         for name, row in self.learners.items():
             idle = None if row.last_seen is None else max(0.0, now - row.last_seen)
             result.append({"learner": name, "chapters": {c: self.cell(name, c) for c in self.chapters},
-                           "idle_s": idle, "stuck_on": row.stuck_on(), "joined": row.joined,
+                           "idle_s": idle, "stuck_on": row.stuck_on(), "joined_at": row.joined_at,
                            "checks": sum(len(s) for s in row.passed.values())})
         return sorted(result, key=lambda r: (-(r["idle_s"] if r["idle_s"] is not None else float("inf")),
                                               r["learner"]))

@@ -27,6 +27,7 @@ class RoomCheck:
     partitions: dict[str, int] = field(default_factory=dict)
     budget: int | None = None
     registry: str = ""
+    progress_read: bool = True                                    # False: joins and partitions are unknown
 
     def text(self) -> str:
         lines = [f"Cluster {self.bootstrap}: " + ("answers (logged in as the admin)." if not self.answers
@@ -42,6 +43,9 @@ class RoomCheck:
                          "(see docs/teaching.md, The network).")
         if self.listening:
             lines.append(f"Connections from this machine: {self.local_connections}.")
+        if not self.progress_read:
+            return "\n".join(lines + ["Joined and partitions: unknown (the progress topics could not be read)."]
+                             + ([self.registry] if self.registry else []))
         lines.append(f"Joined: {len(self.joined)} of {len(self.joined) + len(self.not_joined)}"
                      + (f"; not yet: {', '.join(self.not_joined)}" if self.not_joined else "") + ".")
         budget = f"budget {self.budget} each" if self.budget else "no budget"
@@ -99,7 +103,8 @@ def check_room(room: Room, board: ProgressBoard | None, partitions: dict[str, in
         answers = str(err.cause)
     listening, remote, local = broker_connections(room)
     rows = {row["learner"]: row for row in board.rows()} if board is not None else {}
-    joined = [name for name in room.learners if rows.get(name, {}).get("joined")]
+    # joined at the room's address as it is now (after a move, everyone joins again)
+    joined = [name for name in room.learners if rows.get(name, {}).get("joined_at") == room.bootstrap]
     return RoomCheck(room.bootstrap, answers, listening, remote, local, joined,
                      [name for name in room.learners if name not in joined], partitions, room.partition_budget,
-                     registry)
+                     registry, progress_read=board is not None)

@@ -62,6 +62,10 @@ class HubSettings:
     host: str
     port: int         # learners' browsers: http://host:port/; the proxy's API and the hub: port-1, port-2 (loopback)
     proxy_command: str
+    learners: list[str] = field(default_factory=list)  # who may log in (the browser-only ones); empty: the room
+
+    def allowed(self, room: Room) -> list[str]:
+        return [name for name in room.learners if not self.learners or name in self.learners]
 
     FILE = "hub.toml"
 
@@ -77,7 +81,8 @@ class HubSettings:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / self.FILE).write_text(
             "# The workshop's JupyterHub (written by `codealong workshop hub start`).\n"
-            f"host = {_toml(self.host)}\nport = {self.port}\nproxy_command = {_toml(self.proxy_command)}\n")
+            f"host = {_toml(self.host)}\nport = {self.port}\nproxy_command = {_toml(self.proxy_command)}\n"
+            f"learners = {_toml(self.learners)}\n")
 
     @classmethod
     def load(cls, folder: Path) -> "HubSettings":
@@ -203,21 +208,32 @@ def running_hub(folder: Path) -> psutil.Process | None:
     return None
 
 
-def start_hub(room: Room, port: int | None = None, timeout: float = START_TIMEOUT_S) -> HubStatus:
+def start_hub(room: Room, port: int | None = None, timeout: float = START_TIMEOUT_S,
+              learners: list[str] | None = None) -> HubStatus:
     """Start the room's JupyterHub on the room's address (reused if it runs); returns once its
-    login page answers through the proxy."""
+    login page answers through the proxy. `learners`: who may log in (default: every learner);
+    on a running hub, the new list applies at the next login."""
     import importlib.util
 
     if importlib.util.find_spec("jupyterhub") is None:
         raise HubError(f"JupyterHub is not installed in this Python ({sys.executable}).",
                        "Install the codealong's hub extra: `pip install -e '.[hub]'` in the project's folder.")
     folder = room.folder
-    hub = HubSettings(folder, room.host, port or DEFAULT_PORT, proxy_command())
+    strangers = sorted(set(learners or ()) - set(room.learners))
+    if strangers:
+        raise HubError(f"{', '.join(strangers)}: not a learner of the workshop in {folder}.",
+                       f"Name learners of the room ({', '.join(room.learners)}), or add them first with "
+                       "`codealong workshop start --learners ...`.")
+    hub = HubSettings(folder, room.host, port or DEFAULT_PORT, proxy_command(), list(learners or ()))
     if running_hub(folder) is not None:
         running = HubSettings.load(folder)
-        if port and port != running.port:
-            raise HubError(f"The hub already runs on port {running.port}.",
-                           "Stop it first (`codealong workshop hub stop`), or leave out --port.")
+        if (port and port != running.port) or running.host != room.host:
+            raise HubError(f"The hub already runs at {running.url}"
+                           + (f", but the room is now at {room.host}." if running.host != room.host else "."),
+                           "Stop it first (`codealong workshop hub stop`), then start it again.")
+        if learners is not None:
+            running.learners = list(learners)
+            running.save()
         return hub_status(folder)
     left = stop_hub(folder)  # a proxy or servers left by a hub that was killed would hold the ports
     if left:
@@ -245,8 +261,9 @@ def start_hub(room: Room, port: int | None = None, timeout: float = START_TIMEOU
             raise HubError(f"JupyterHub stopped as it started (exit {popen.returncode}): {_log_error(log_file)}",
                            f"Read {log_file}; a port in use shows there as 'Address already in use'.")
         if not deadline.wait(0.25):
-            raise HubError(f"JupyterHub did not answer at {hub.url} within {timeout:g} s (pid {popen.pid}).",
-                           f"Read {log_file}; `codealong workshop hub stop` ends it.")
+            stop_hub(folder)  # nothing left half-started
+            raise HubError(f"JupyterHub did not answer at {hub.url} within {timeout:g} s (it was stopped).",
+                           f"Read {log_file}, then start it again.")
     return hub_status(folder)
 
 

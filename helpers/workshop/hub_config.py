@@ -29,13 +29,19 @@ class RoomAuthenticator(Authenticator):
     def normalize_username(self, username):
         return username.strip()  # learner names keep their case: they are Kafka users and topic prefixes
 
+    def _allowed(self) -> tuple[Room, list[str]]:
+        from .hub import HubSettings
+
+        room = Room.load(Path(self.folder))
+        return room, HubSettings.load(Path(self.folder)).allowed(room)
+
     def check_allowed(self, username, authentication=None):
-        return username in Room.load(Path(self.folder)).learners
+        return username in self._allowed()[1]
 
     async def authenticate(self, handler, data):
         name, given = (data or {}).get("username", "").strip(), (data or {}).get("password", "")
-        room = Room.load(Path(self.folder))
-        if name not in room.learners or not room.password_file(name).exists():
+        room, allowed = self._allowed()
+        if name not in allowed or not room.password_file(name).exists():
             return None
         expected = read_env_file(room.password_file(name)).get("KAFKA_PASSWORD", "")
         if expected and hmac.compare_digest(given.encode(), expected.encode()):
@@ -61,6 +67,10 @@ class LearnerSpawner(SimpleLocalProcessSpawner):
         env.update(sheet.environment())
         env["KAFKA_PASSWORD"] = sheet.password()  # in the server's environment only, as `workshop join` does
         env["CODEALONG_CACHE_DIR"] = str(settings.cache_dir())  # the jars, once for the whole room
+        # No Java for the learners' own brokers: twenty learners' chapter 8 would start sixty JVMs on
+        # this machine, on clashing ports. Their cells take the tested "this machine has no Java"
+        # path and say so; the instructor demonstrates those sections (`workshop demo leader`).
+        env["CODEALONG_JAVA"] = str(Path(self.home_dir) / "no-java-in-the-hub")
         return env
 
     def make_preexec_fn(self, name):

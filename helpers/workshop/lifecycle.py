@@ -22,8 +22,8 @@ from .board import ProgressBoard, read_progress
 from .room import JoinSheet, Room, RoomError, WORKSHOP_PORT_OFFSET, read_env_file, workshop_dir
 
 DEFAULT_PARTITION_BUDGET = 300  # per learner: chapters 1-15 leave a learner well under half of it (tested)
-JOIN_PROBE_S = 8
-DEMO_TOPIC = "workshop.leader-demo"  # the leader demonstration's topic (every learner may read workshop.*)  # a learner told within seconds when the room's cluster does not answer
+JOIN_PROBE_S = 8  # a learner told within seconds when the room's cluster does not answer
+DEMO_TOPIC = "workshop.leader-demo"  # the leader demonstration's topic (every learner may read workshop.*)
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,9 @@ def _move(room: Room, host: str) -> None:
     """The room's address changed (another network, a new lease): stop its cluster and registry, and
     point the room at `host`; the start that follows brings them up there and writes every join
     sheet again, with the same passwords."""
-    log.info("Moving the workshop from %s to %s: stopping its registry and cluster.", room.host, host)
+    log.info("Moving the workshop from %s to %s: stopping its hub, registry and cluster.", room.host, host)
+    if stop_hub(room):
+        log.warning("The browser hub was stopped: start it again on the new address (`codealong workshop hub start`).")
     stop_registry(room)
     room.cluster().stop()
     room.host = host
@@ -215,19 +217,20 @@ def check_join(sheet: JoinSheet, timeout: float = 20) -> str:
     probe = f"{sheet.learner}.join-check"
     create_topic(connection, probe, timeout=deadline.remaining(1))
     delete_topic(connection, probe, timeout=deadline.remaining(1))
-    seen = _announce_join(connection, sheet.learner, deadline)
+    seen = _announce_join(connection, sheet, deadline)
     return (f"Logged in to {sheet.bootstrap} as {sheet.user} ({len(metadata.brokers)} broker(s)); "
             f"created and deleted {probe}: your topics and groups live under {sheet.learner}.{seen}")
 
 
-def _announce_join(connection: Connection, learner: str, deadline: Deadline) -> str:
+def _announce_join(connection: Connection, sheet: JoinSheet, deadline: Deadline) -> str:
     """A join event on the learner's progress topic: the instructor's `workshop check` and board see them."""
     from confluent_kafka import Producer
 
     from ..client.errors import CLIENT_LOG
     from ..course.progress import JOINED, ProgressEvent, progress_topic
 
-    event = ProgressEvent(learner, 0, JOINED, True, time.time())
+    learner = sheet.learner
+    event = ProgressEvent(learner, 0, JOINED, True, time.time(), detail=sheet.bootstrap)
     producer = Producer({**connection.client_settings(), "logger": CLIENT_LOG,
                          "message.timeout.ms": int(max(1.0, deadline.remaining(1)) * 1000)})
     failed = []
@@ -268,14 +271,22 @@ def partition_usage(room: Room, timeout: float = 10) -> dict[str, int]:
 
 
 def stop(room: Room) -> list[int]:
-    """Stop the workshop's registry, then its local cluster (their data is kept; `start` brings
-    them back)."""
+    """Stop the workshop's browser hub and registry, then its local cluster (their data and the
+    learners' workspaces are kept; `start` brings them back)."""
     cluster = room.cluster()
     if cluster is None:
         raise WorkshopError(f"This workshop uses an existing cluster ({room.bootstrap}); the codealong did not "
                             "start it and does not stop it.", "Stop it the way it was started, if you mean to.")
+    stop_hub(room)
     stop_registry(room)
     return cluster.stop()
+
+
+def stop_hub(room: Room) -> list[int]:
+    """Stop the room's browser hub if it has one: the pids that were running."""
+    from .hub import hub_processes, stop_hub as stop_it
+
+    return stop_it(room.folder) if hub_processes(room.folder) else []
 
 
 def stop_registry(room: Room) -> int | None:

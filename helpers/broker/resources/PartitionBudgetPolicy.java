@@ -35,7 +35,7 @@ public final class PartitionBudgetPolicy implements CreateTopicPolicy {
     static final String BOOTSTRAP = "codealong.policy.bootstrap";
     static final String LOGIN = "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config";
     static final int COUNT_TIMEOUT_MS = 1500;
-    static final long PENDING_MS = 30_000;
+    static final long PENDING_MS = 10_000;
 
     /** A topic this policy approved, until the brokers list it (or PENDING_MS passed). */
     private record Approved(String learner, int partitions, long at) { }
@@ -78,6 +78,7 @@ public final class PartitionBudgetPolicy implements CreateTopicPolicy {
         if (asked > budget) {
             throw refusal(request.topic(), asked, learner, null);
         }
+        approved.remove(request.topic());  // asked again: the earlier one is gone, or this one will fail as a duplicate
         Integer held = partitionsOf(learner);  // the brokers' count, or null
         int used = (held == null ? 0 : held) + pendingOf(learner);
         if (used + asked > budget) {
