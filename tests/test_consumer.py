@@ -520,3 +520,36 @@ def test_at_interpreter_exit_running_workers_commit_what_was_confirmed(kafka, un
     admin = AdminClient({"bootstrap.servers": kafka})  # kept in a variable: a collected client drops its futures
     committed = admin.list_consumer_group_offsets([request])[group].result(10)
     assert committed.topic_partitions[0].offset == 3
+
+
+def test_a_rebalance_listener_never_raises_into_the_poll_loop():
+    """A fresh topic's leader may still be settling when the group hands it out: pinning "latest"
+    asks again while it settles, and an answer that will not change is logged, not raised (raised
+    from the callback, it ended the worker's thread: seen in CI as the playground panel dying)."""
+    from confluent_kafka import KafkaError, KafkaException, TopicPartition
+
+    from helpers import ConsumerConfig
+    from helpers.client.consumer.rebalance import Assignment
+
+    class FakeConsumer:
+        def __init__(self, failures: list[int]):
+            self.failures, self.assigned = failures, None
+
+        def committed(self, partitions, timeout):
+            return [TopicPartition(p.topic, p.partition, -1001) for p in partitions]
+
+        def get_watermark_offsets(self, partition, timeout):
+            if self.failures:
+                raise KafkaException(KafkaError(self.failures.pop(0)))
+            return (0, 42)
+
+        def assign(self, partitions):
+            self.assigned = [(p.topic, p.partition, p.offset) for p in partitions]
+
+    config = ConsumerConfig(endpoints=("127.0.0.1:1",), topics=("t",), consumer_group="g")
+    settling = FakeConsumer([KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE])
+    Assignment(config, lambda gone: None).on_assign(settling, [TopicPartition("t", 0)])
+    assert settling.assigned == [("t", 0, 42)]                  # asked again, then pinned at the end
+    refused = FakeConsumer([KafkaError.TOPIC_AUTHORIZATION_FAILED])
+    Assignment(config, lambda gone: None).on_assign(refused, [TopicPartition("t", 0)])
+    assert refused.assigned == [("t", 0, -1001)]                # not pinned, but assigned: no exception

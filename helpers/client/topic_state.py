@@ -24,6 +24,7 @@ from .deadline import Deadline
 from .names import scoped
 from .errors import CLIENT_LOG, BrokerUnreachable, CodealongError
 from .topics import admin_for
+from .watermarks import watermarks
 
 
 class UnknownTopic(CodealongError):
@@ -34,27 +35,11 @@ class ReadTimeout(CodealongError):
     """A topic could not be read up to its end within the deadline."""
 
 
-#: Answers of a partition whose leadership is still settling (a topic just made, a busy broker).
-_SETTLING = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART)
-
-
 def _reader(where) -> Consumer:
     # group.id is required by the client, but nothing here joins or commits to the group.
     return Consumer({**as_connection(where).client_settings(), "group.id": scoped(f"reader-{uuid.uuid4().hex[:8]}"),
                      "enable.auto.commit": False, "enable.partition.eof": True, "auto.offset.reset": "earliest",
                      "logger": CLIENT_LOG})
-
-
-def _watermarks(consumer: Consumer, tp: TopicPartition, deadline: Deadline) -> tuple[int, int]:
-    """(first offset, next offset) of a partition, asking again (while the deadline lasts) while its
-    leadership settles or the broker is briefly unavailable."""
-    while True:
-        try:
-            return consumer.get_watermark_offsets(tp, timeout=deadline.remaining(0.5))
-        except KafkaException as err:
-            again = err.args[0].code() in _SETTLING or err.args[0].retriable()
-            if not again or not deadline.wait(0.1):
-                raise
 
 
 def partition_offsets(where, topic: str, timeout: float = 10) -> dict[int, tuple[int, int]] | None:
@@ -67,7 +52,7 @@ def partition_offsets(where, topic: str, timeout: float = 10) -> dict[int, tuple
         return None
     reader = _reader(where)
     try:
-        return {p: _watermarks(reader, TopicPartition(topic, p), deadline) for p in sorted(topics[topic].partitions)}
+        return {p: watermarks(reader, TopicPartition(topic, p), deadline) for p in sorted(topics[topic].partitions)}
     finally:
         reader.close()
 
@@ -101,7 +86,7 @@ class TopicReader:
                     raise UnknownTopic(f"Topic {name!r} cannot be read: {why}.",
                                        "Create it (helpers.create_topic), or check the credentials' rights to read it.")
                 for p in sorted(metadata.partitions):
-                    first, self.ends[(name, p)] = _watermarks(self._consumer, TopicPartition(name, p), deadline)
+                    first, self.ends[(name, p)] = watermarks(self._consumer, TopicPartition(name, p), deadline)
                     wanted = (start or {}).get(p, first) if len(topics) == 1 else first
                     self.positions[(name, p)] = max(first, wanted)
             self._consumer.assign([TopicPartition(t, p, at) for (t, p), at in self.positions.items()])
