@@ -55,9 +55,14 @@ class LearnerSpawner(SimpleLocalProcessSpawner):
     folder = Unicode(config=True, help="The workshop's folder (room.toml, join/).")
 
     async def start(self):
+        from ..broker.ports import free_ports
         from .hub import prepare_workspace
 
         prepare_workspace(Path(self.home_dir))
+        # A port below the ephemeral range: JupyterHub's own pick is an ephemeral port, which the
+        # OS may hand to some client's connection before the server binds it (seen in CI: "no
+        # available port").
+        self.port = free_ports(1)
         return await super().start()
 
     def get_env(self):
