@@ -3,20 +3,18 @@
 Each node is one JVM acting as broker and controller. `LocalCluster` is the facade; the work is
 done by collaborators, one concern each: `layout` (where the files live), `properties` (what a
 node reads at start), `storage` (cluster id and formatting), `process` (a JVM and its pid
-file), `launcher` (the nodes' JVMs together, with the class-data archive), `readiness` (a
-metadata answer) and `ports`.
+file), `launcher` (the nodes' JVMs together, with the class-data archive), `startup` (bringing
+stopped nodes up, phase by phase), `readiness` (a metadata answer) and `ports`.
 """
 from __future__ import annotations
 
 import logging
 import shutil
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from tqdm.auto import tqdm
 
 from .. import settings
 from ..client.config import env_bootstrap, env_security
@@ -27,6 +25,7 @@ from .ports import HOST, check_ports_free, free_ports, port_is_free, port_owner 
 from .process import NodeProcess
 from .properties import NodeProperties
 from .readiness import probe_metadata
+from .startup import NodeStarter
 from .storage import Storage, new_cluster_id, scram_login  # noqa: F401 (new_cluster_id re-exported)
 
 log = logging.getLogger(__name__)
@@ -61,6 +60,20 @@ class StartReport:
         return f"Kafka is ready at {self.bootstrap} after {self.seconds:.1f} s ({parts})."
 
 
+def _check_profile(nodes: int, sasl: bool, admin, internal_host, partition_budget) -> None:
+    """The combinations of LocalCluster's options that make sense (a ValueError for the others)."""
+    if nodes < 1:
+        raise ValueError("nodes must be at least 1")
+    if sasl and nodes != 1:
+        raise ValueError("the SASL profile is single-node")
+    if sasl and admin:
+        raise ValueError("the SASL profile and the workshop profile exclude each other")
+    if partition_budget and not admin:
+        raise ValueError("the partition budget is the workshop profile's")
+    if internal_host and (sasl or admin):
+        raise ValueError("the INTERNAL listener is for the plain-text profile")
+
+
 class LocalCluster:
     """The embedded Kafka cluster. ``LocalCluster()`` is the single node on 127.0.0.1:9092;
     ``LocalCluster(nodes=3)`` is three nodes from port 9192 up."""
@@ -87,16 +100,7 @@ class LocalCluster:
 
         `partition_budget` (workshop profile): the most partitions one learner's topics may hold
         (helpers.broker.policy); None: no limit."""
-        if nodes < 1:
-            raise ValueError("nodes must be at least 1")
-        if sasl and nodes != 1:
-            raise ValueError("the SASL profile is single-node")
-        if sasl and admin:
-            raise ValueError("the SASL profile and the workshop profile exclude each other")
-        if partition_budget and not admin:
-            raise ValueError("the partition budget is the workshop profile's")
-        if internal_host and (sasl or admin):
-            raise ValueError("the INTERNAL listener is for the plain-text profile")
+        _check_profile(nodes, sasl, admin, internal_host, partition_budget)
         self.sasl, self.admin, self.nodes, self.advertised_host = sasl, admin, nodes, advertised_host
         self.version = settings.kafka_version()
         first = port if port is not None else settings.base_port() + (0 if nodes == 1 else 100)
@@ -112,6 +116,8 @@ class LocalCluster:
         self._storage = Storage(self.layout, list(self.ports))
         self._processes = {n: NodeProcess(self.layout, n) for n in self.ports}
         self._launcher = Launcher(self._processes, self.version, heap="512m" if nodes == 1 else "384m")
+        self._starter = NodeStarter(self.layout, self.version, self._properties, self._storage, self._launcher,
+                                    self._ports_of, scram_login(sasl, admin))
 
     # ---- addresses and files -------------------------------------------------------
     @property
@@ -186,44 +192,14 @@ class LocalCluster:
             return self._start_nodes(to_start, timeout, progress)
 
     def _start_nodes(self, to_start: list[int], timeout: float, progress: bool) -> StartReport:
-        phases = {}
-        with tqdm(total=3, desc=f"starting Kafka {self.version}", unit="phase", disable=not progress,
-                  bar_format="{desc}: {n}/{total} phases{postfix} [{elapsed}]") as bar:
-            def phase(name: str, doing: str, work):
-                bar.set_postfix_str(doing)
-                began = time.monotonic()
-                result = work()
-                phases[name] = time.monotonic() - began
-                bar.update()
-                return result
-
-            java, libs = phase("resolve jars", "resolving jars", self._launcher.java_and_jars)
-            phase("format", "formatting storage", lambda: self._prepare(to_start, java, libs))
-            phase("start", "waiting for a metadata answer", lambda: self._launcher.launch(
-                to_start, java, libs, self.bootstrap, self.client_settings, timeout, bar.refresh))
-            bar.set_postfix_str("ready")
-        self.layout.version.write_text(self.version)
+        phases = self._starter.start(to_start, self.bootstrap, self.client_settings, timeout, progress)
         return StartReport(self.bootstrap, reused=False, phases=phases)
 
-    def _prepare(self, nodes: list[int], java: str, libs: Path) -> None:
-        """Check the ports, write the properties and format the storage of the nodes about to start."""
-        cluster_id = self._storage.cluster_id()
-        self._install_plugins(java, libs)
-        for n in nodes:
-            extra = (self.ports[n][1] + 1,) if self.sasl else ()
-            extra += (self.internal_ports[n],) if n in self.internal_ports else ()
-            check_ports_free((*self.ports[n], *extra))
-            self._properties.write(n)
-            self._storage.format(n, java, libs, cluster_id, scram_login(self.sasl, self.admin))
-
-    def _install_plugins(self, java: str, libs: Path) -> None:
-        """The nodes' extra jars: the partition-budget policy when the cluster has a budget, else none."""
-        shutil.rmtree(self.layout.plugins, ignore_errors=True)
-        if self._properties.partition_budget:
-            from .policy import policy_jar
-
-            self.layout.plugins.mkdir(parents=True)
-            shutil.copyfile(policy_jar(java, libs, settings.cache_dir()), self.layout.plugins / "partition-budget.jar")
+    def _ports_of(self, node: int) -> tuple[int, ...]:
+        """Every port the node listens on: broker, controller, and the SASL or INTERNAL listener's."""
+        extra = (self.ports[node][1] + 1,) if self.sasl else ()
+        extra += (self.internal_ports[node],) if node in self.internal_ports else ()
+        return (*self.ports[node], *extra)
 
     def stop(self, node: int | None = None, timeout: float = STOP_TIMEOUT_S) -> list[int]:
         """Stop the cluster (or one node): SIGTERM, then SIGKILL after `timeout` seconds.
