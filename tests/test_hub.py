@@ -230,7 +230,8 @@ def test_three_learners_log_in_run_a_check_in_their_own_server_and_show_on_the_b
 
 
 def test_without_node_the_hub_says_what_to_install(tmp_path, monkeypatch):
-    from helpers.workshop.hub import HubError, proxy_command
+    from helpers.workshop.hub import HubError
+    from helpers.workshop.hub_proxy import proxy_command
 
     monkeypatch.setenv("CODEALONG_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("PATH", str(tmp_path))   # no node, no npm

@@ -138,19 +138,19 @@ def test_join_sheets_keep_the_password_in_a_private_file(tmp_path, monkeypatch):
 
 
 def test_each_kind_of_room_gets_its_schema_registry_and_the_join_sheets_carry_it(tmp_path, monkeypatch):
-    from helpers.workshop.lifecycle import _choose_registry
+    from helpers.workshop.registry_choice import choose_registry
 
     monkeypatch.delenv("SCHEMA_REGISTRY_URL", raising=False)
     monkeypatch.delenv("CODEALONG_REGISTRY_PORT", raising=False)
     existing = Room(tmp_path / "existing", "kafka.example.org:9092", ["ana"])
-    _choose_registry(existing, None, None)          # the instructor's business: none given, none started
+    choose_registry(existing, None, None)          # the instructor's business: none given, none started
     assert existing.registry_url is None and existing.registry() is None
     existing.write_join_files("ana", "secret")
     existing.write_room_sheet()
     assert "SCHEMA_REGISTRY_URL" not in JoinSheet.load(existing.join_file("ana")).environment()
     assert "Chapter 15 (data contracts) needs one" in (existing.folder / "room.md").read_text()
     monkeypatch.setenv("SCHEMA_REGISTRY_URL", "http://registry.example.org:8081/apis/ccompat/v7/")
-    _choose_registry(existing, None, None)
+    choose_registry(existing, None, None)
     assert existing.registry_url == "http://registry.example.org:8081/apis/ccompat/v7"
     existing.save()
     existing.write_join_files("ana", "secret")
@@ -159,14 +159,14 @@ def test_each_kind_of_room_gets_its_schema_registry_and_the_join_sheets_carry_it
     assert sheet.environment()["SCHEMA_REGISTRY_URL"] == existing.registry_url
     assert f"SCHEMA_REGISTRY_URL={existing.registry_url}" in sheet.export_lines()[0]
     assert "naming only" in (existing.folder / "room.md").read_text() and Room.load(existing.folder) == existing
-    _choose_registry(existing, "http://other.example.org:8081", None)   # --registry-url wins
+    choose_registry(existing, "http://other.example.org:8081", None)   # --registry-url wins
     assert existing.registry_url == "http://other.example.org:8081"
     local = Room(tmp_path / "local", "127.0.0.1:9392", ["ana"], nodes=1, port=9392)
-    _choose_registry(local, None, None)             # the workshop starts one: 8081 + 300
+    choose_registry(local, None, None)             # the workshop starts one: 8081 + 300
     assert local.registry_port == 8381 and local.registry_url == "http://127.0.0.1:8381/apis/ccompat/v7"
     assert local.registry().dir == local.folder / "registry" and local.registry().port == 8381
     lan = Room(tmp_path / "lan", "192.168.1.5:9392", ["ana"], nodes=1, port=9392, host="192.168.1.5")
-    _choose_registry(lan, None, None)               # on a room's network: its API on the room's address
+    choose_registry(lan, None, None)               # on a room's network: its API on the room's address
     assert lan.registry_url == "http://192.168.1.5:8381/apis/ccompat/v7"
     registry = lan.registry()
     assert registry.host == "192.168.1.5" and registry.url == "http://192.168.1.5:8381"
@@ -325,7 +325,7 @@ def test_a_learner_whose_join_cannot_reach_the_room_is_told_what_to_check_within
     import time
 
     from conftest import free_port
-    from helpers.workshop.lifecycle import JOIN_PROBE_S, check_join
+    from helpers.workshop.joining import JOIN_PROBE_S, check_join
     from helpers.workshop.room import JoinSheet, RoomError
 
     password = tmp_path / "ana.password.env"

@@ -580,7 +580,7 @@ def test_a_room_moved_to_a_new_address_keeps_passwords_and_check_shows_who_joine
     """The address changes mid-day: `workshop start --host NEW` on the room's folder restarts the
     cluster there and writes every join sheet again with the same password; `workshop check`
     tells who has joined since."""
-    from helpers.workshop.lifecycle import check_join
+    from helpers.workshop.joining import check_join
     from helpers.workshop.room import Room
 
     folder = tmp_path / "moving"
@@ -613,7 +613,7 @@ def test_a_room_moved_to_a_new_address_keeps_passwords_and_check_shows_who_joine
 
 
 def test_a_lost_password_is_reissued_for_one_learner_and_the_old_one_stops_working(room):
-    from helpers.workshop.lifecycle import check_join, learner_connection
+    from helpers.workshop.joining import check_join, learner_connection
 
     sheet = JoinSheet.load(room.join_file("learner08"))
     old = sheet.password()

@@ -53,7 +53,8 @@ def workshop_start(learners_spec, nodes, bootstrap, host, port, produce_mib_per_
     per learner with ACLs on their prefix, set quotas, and write a join sheet per learner and the
     room sheet."""
     from ..workshop.access import Quotas
-    from ..workshop.lifecycle import registry_status, start_workshop
+    from ..workshop.lifecycle import start_workshop
+    from ..workshop.registry_choice import registry_status
     from ..workshop.room import Room, learner_names, workshop_dir
 
     if learners_spec is None and not (Path(folder) if folder else workshop_dir()).joinpath(Room.FILE).exists():
@@ -82,7 +83,7 @@ def workshop_join(sheet_file, env_file, shell):
     your shell before `jupyter lab` (the password stays in its file)."""
     import os
 
-    from ..workshop.lifecycle import check_join
+    from ..workshop.joining import check_join
     from ..workshop.room import JoinSheet, _write_private
 
     sheet = JoinSheet.load(sheet_file)
@@ -100,7 +101,8 @@ def workshop_join(sheet_file, env_file, shell):
 def workshop_status(folder):
     """Learners x chapters: checks passed, when each learner was last seen, where they are stuck;
     and whether the room's schema registry answers."""
-    from ..workshop.lifecycle import registry_status, status
+    from ..workshop.lifecycle import status
+    from ..workshop.registry_choice import registry_status
 
     room = _room(folder)
     click.echo(status(room).text())
@@ -115,7 +117,8 @@ def workshop_check(folder):
     joined (`workshop join` tells the board), and each learner's partitions against the budget.
     Exits 1 when the cluster does not answer."""
     from ..workshop.check import check_room
-    from ..workshop.lifecycle import partition_usage, registry_status, status
+    from ..workshop.lifecycle import partition_usage, status
+    from ..workshop.registry_choice import registry_status
 
     from confluent_kafka import KafkaException
 

@@ -40,11 +40,8 @@ from ..client.loading import tomllib
 from .room import WORKSHOP_PORT_OFFSET, Room, _toml
 
 DEFAULT_PORT = 8080 + WORKSHOP_PORT_OFFSET  # 8380, beside the room's registry (8381)
-PROXY_PACKAGE = "configurable-http-proxy@5"  # JupyterHub's proxy, a Node.js program (npm)
-PROXY_VARIABLE = "CODEALONG_HUB_PROXY"       # a configurable-http-proxy command to use instead
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 45
-NPM_TIMEOUT_S = 300
 #: Never handed to the hub's process (its learners' servers get their own login from the sheets).
 SECRET_VARIABLES = ("KAFKA_PASSWORD", "KAFKA_USERNAME", "CODEALONG_ADMIN_PASSWORD", "CODEALONG_ADMIN_USER",
                     "CONFIGPROXY_AUTH_TOKEN", "JUPYTERHUB_API_TOKEN")
@@ -112,57 +109,6 @@ class HubStatus:
                 f"Memory (resident): {memory}.")
 
 
-# ---- the proxy ---------------------------------------------------------------------------
-def proxy_command() -> str:
-    """configurable-http-proxy: $CODEALONG_HUB_PROXY, else the copy in the cache (installed with
-    npm on first use)."""
-    given = os.environ.get(PROXY_VARIABLE)
-    if given:
-        if not shutil.which(given):
-            raise HubError(f"${PROXY_VARIABLE} names {given!r}, which is not a program here.",
-                           f"Unset {PROXY_VARIABLE} (the codealong then installs the proxy with npm), or point it "
-                           "at a configurable-http-proxy executable.")
-        return shutil.which(given)
-    target = settings.cache_dir() / "hub-proxy"
-    command = target / "node_modules" / ".bin" / "configurable-http-proxy"
-    if not command.exists():
-        install_proxy(target)
-    return str(command)
-
-
-def install_proxy(target: Path) -> None:
-    """`npm install configurable-http-proxy` into `target` (one install at a time)."""
-    from filelock import FileLock
-
-    npm, node = shutil.which("npm"), shutil.which("node")
-    if not npm or not node:
-        raise HubError("JupyterHub needs its proxy, configurable-http-proxy, a Node.js program; "
-                       f"{'npm' if node else 'node'} is not on PATH.",
-                       "Install Node.js 20 or newer (it brings npm: https://nodejs.org, or your system's "
-                       "package manager), then run `codealong workshop hub start` again; it installs the proxy "
-                       f"into {target} once. Without Node.js: `pip install configurable-http-proxy` (a pure-Python "
-                       f"port) and `export {PROXY_VARIABLE}=configurable-http-proxy`.")
-    version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
-    if int(version.lstrip("v").split(".")[0] or 0) < 20:
-        raise HubError(f"configurable-http-proxy 5 needs Node.js 20 or newer; this machine has {version}.",
-                       "Install Node.js 20 or newer, then run `codealong workshop hub start` again.")
-    target.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target / ".install.lock"), timeout=NPM_TIMEOUT_S):
-        if (target / "node_modules" / ".bin" / "configurable-http-proxy").exists():
-            return
-        log.info("Installing JupyterHub's proxy (%s) into %s with npm ...", PROXY_PACKAGE, target)
-        try:
-            done = subprocess.run([npm, "install", "--prefix", str(target), "--no-audit", "--no-fund",
-                                   "--omit=dev", PROXY_PACKAGE], capture_output=True, text=True,
-                                  timeout=NPM_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            raise HubError(f"npm did not install {PROXY_PACKAGE} within {NPM_TIMEOUT_S} s.",
-                           "Check that this machine reaches the npm registry, then try again.") from None
-        if done.returncode != 0:
-            raise HubError(f"npm could not install {PROXY_PACKAGE}: {(done.stderr or done.stdout).strip()[-600:]}",
-                           "Check that this machine reaches the npm registry (`npm ping`), then try again.")
-
-
 # ---- workspaces -------------------------------------------------------------------------
 def notebooks_dir() -> Path:
     found = settings.REPO_ROOT / "notebooks"
@@ -224,6 +170,8 @@ def start_hub(room: Room, port: int | None = None, timeout: float = START_TIMEOU
         raise HubError(f"{', '.join(strangers)}: not a learner of the workshop in {folder}.",
                        f"Name learners of the room ({', '.join(room.learners)}), or add them first with "
                        "`codealong workshop start --learners ...`.")
+    from .hub_proxy import proxy_command
+
     hub = HubSettings(folder, room.host, port or DEFAULT_PORT, proxy_command(), list(learners or ()))
     if running_hub(folder) is not None:
         running = HubSettings.load(folder)

@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import os
 import secrets
 import socket
-import time
 from pathlib import Path
 
 from .. import settings
 from ..broker import probe_metadata
-from ..client.config import Connection, SecurityConfig
+from ..client.config import Connection
 from ..client.deadline import Deadline
-from ..client.errors import BrokerUnreachable
-from ..client.topics import admin_for, create_topic, delete_topic
+from ..client.topics import admin_for, create_topic
 from .access import (Quotas, ResetReport, WorkshopError, add_learner, create_progress_topic, owner_of, reset_learner,
                      set_quotas)
 from .board import ProgressBoard, read_progress
-from .room import JoinSheet, Room, RoomError, WORKSHOP_PORT_OFFSET, read_env_file, workshop_dir
+from .registry_choice import choose_registry
+from .room import Room, RoomError, WORKSHOP_PORT_OFFSET, read_env_file, workshop_dir
 
 DEFAULT_PARTITION_BUDGET = 300  # per learner: chapters 1-15 leave a learner well under half of it (tested)
-JOIN_PROBE_S = 8  # a learner told within seconds when the room's cluster does not answer
 DEMO_TOPIC = "workshop.leader-demo"  # the leader demonstration's topic (every learner may read workshop.*)
 
 log = logging.getLogger(__name__)
@@ -66,7 +63,7 @@ def start_workshop(learners: list[str], nodes: int | None = None, bootstrap: str
         room = Room(folder, ",".join(f"{host}:{first + 2 * i}" for i in range(nodes)), list(learners),
                     nodes=nodes, port=first, host=host, partition_budget=budget or None)
     if registry:
-        _choose_registry(room, registry_url, registry_port)
+        choose_registry(room, registry_url, registry_port)
     if room.nodes:
         room.make_admin_password()
         log.info("%s", room.cluster().start(progress=True))
@@ -90,7 +87,7 @@ def _move(room: Room, host: str) -> None:
     point the room at `host`; the start that follows brings them up there and writes every join
     sheet again, with the same passwords."""
     log.info("Moving the workshop from %s to %s: stopping its hub, registry and cluster.", room.host, host)
-    if stop_hub(room):
+    if _stop_hub(room):
         log.warning("The browser hub was stopped: start it again on the new address (`codealong workshop hub start`).")
     stop_registry(room)
     room.cluster().stop()
@@ -105,12 +102,17 @@ def _move(room: Room, host: str) -> None:
 def _users(room: Room, admin: Connection, quotas: Quotas) -> None:
     set_quotas(admin, quotas)
     for learner in room.learners:
-        create_progress_topic(admin, learner, replication_factor=min(3, room.nodes) if room.nodes else 1)
+        create_progress_topic(admin, learner, _replication_factor(room))
         stored = room.password_file(learner)
         password = read_env_file(stored).get("KAFKA_PASSWORD") if stored.exists() else None
         password = password or secrets.token_urlsafe(18)
         add_learner(admin, learner, password)
         room.write_join_files(learner, password)
+
+
+def _replication_factor(room: Room) -> int:
+    """The room's own topics': every node of a local cluster up to 3; 1 on an existing cluster."""
+    return min(3, room.nodes) if room.nodes else 1
 
 
 def reissue_password(room: Room, learner: str) -> Path:
@@ -161,88 +163,6 @@ def check_host(host: str) -> str:
                     "`ipconfig getifaddr en0` on a Mac shows it), or 127.0.0.1 to rehearse alone.")
 
 
-def _choose_registry(room: Room, url: str | None, port: int | None) -> None:
-    """Which registry the room's learners use (see start_workshop); a room keeps its choice."""
-    from ..registry import URL_VARIABLE
-    from ..registry.ports import registry_port
-    from ..registry.readiness import CCOMPAT
-
-    if url:
-        room.registry_url, room.registry_port = url.rstrip("/"), None
-    elif room.registry_url:
-        return
-    elif room.nodes is None:
-        room.registry_url = os.environ.get(URL_VARIABLE, "").strip().rstrip("/") or None
-    else:  # the workshop's own, its API on the room's address like the brokers
-        room.registry_port = port or registry_port() + WORKSHOP_PORT_OFFSET
-        room.registry_url = f"http://{room.host}:{room.registry_port}{CCOMPAT}"
-
-
-def registry_status(room: Room) -> str:
-    """One line: which registry the room uses and whether it answers."""
-    from .subjects import RegistryUnreachable, list_subjects
-
-    if not room.registry_url:
-        return ("Schema registry: none (chapter 15 needs one: `codealong workshop start --registry-url URL`, "
-                "a Confluent-compatible URL the learners' machines reach).")
-    try:
-        count = len(list_subjects(room.registry_url))
-    except RegistryUnreachable as err:
-        fix = "`codealong workshop start` starts it again" if room.registry_port else "check it"
-        return f"Schema registry at {room.registry_url}: does NOT answer ({err}); {fix}."
-    return f"Schema registry at {room.registry_url}: answers, {count} subject(s)."
-
-
-def learner_connection(sheet: JoinSheet) -> Connection:
-    """A connection with the sheet's login (the password read from its file into this process only)."""
-    os.environ["KAFKA_USERNAME"], os.environ["KAFKA_PASSWORD"] = sheet.user, sheet.password()
-    return Connection(endpoints=sheet.bootstrap, security=SecurityConfig(
-        protocol=sheet.security_protocol, sasl_mechanism=sheet.sasl_mechanism))
-
-
-def check_join(sheet: JoinSheet, timeout: float = 20) -> str:
-    """Log in as the learner and create, then delete, a topic under their prefix: proof that the
-    cluster answers, the password is right and the ACLs are in place. Returns what was checked."""
-    connection = learner_connection(sheet)
-    deadline = Deadline(timeout)
-    try:
-        metadata = probe_metadata(sheet.bootstrap, timeout=min(deadline.remaining(1), JOIN_PROBE_S),
-                                  **connection.client_settings())
-    except BrokerUnreachable as err:
-        raise RoomError(f"The workshop's cluster does not answer at {sheet.bootstrap} ({err.cause})",
-                        "Check with your instructor that the address on your join sheet is theirs today; that you "
-                        "are on the room's network (the same Wi-Fi: some networks keep devices from reaching each "
-                        "other, and a phone hotspot is the fallback); and that their firewall lets in the "
-                        f"cluster's ports ({sheet.bootstrap}).") from None
-    probe = f"{sheet.learner}.join-check"
-    create_topic(connection, probe, timeout=deadline.remaining(1))
-    delete_topic(connection, probe, timeout=deadline.remaining(1))
-    seen = _announce_join(connection, sheet, deadline)
-    return (f"Logged in to {sheet.bootstrap} as {sheet.user} ({len(metadata.brokers)} broker(s)); "
-            f"created and deleted {probe}: your topics and groups live under {sheet.learner}.{seen}")
-
-
-def _announce_join(connection: Connection, sheet: JoinSheet, deadline: Deadline) -> str:
-    """A join event on the learner's progress topic: the instructor's `workshop check` and board see them."""
-    from confluent_kafka import Producer
-
-    from ..client.errors import CLIENT_LOG
-    from ..course.progress import JOINED, ProgressEvent, progress_topic
-
-    learner = sheet.learner
-    event = ProgressEvent(learner, 0, JOINED, True, time.time(), detail=sheet.bootstrap)
-    producer = Producer({**connection.client_settings(), "logger": CLIENT_LOG,
-                         "message.timeout.ms": int(max(1.0, deadline.remaining(1)) * 1000)})
-    failed = []
-    producer.produce(progress_topic(learner), event.to_json(), key=learner.encode(),
-                     on_delivery=lambda err, msg: failed.append(err) if err is not None else None)
-    left = producer.flush(deadline.remaining(1))
-    if left or failed:
-        why = failed[0].str() if failed else "no answer in time"
-        return f" (The instructor's board did not get your join: {why}; your setup works all the same.)"
-    return " The instructor's board now shows you as joined."
-
-
 def status(room: Room, timeout: float = 15) -> ProgressBoard:
     return read_progress(room.admin(), room.learners, timeout=timeout)
 
@@ -256,7 +176,7 @@ def reset(room: Room, learner: str | None = None) -> list[ResetReport]:
     admin = room.admin()
     reports = [reset_learner(admin, name, registry_url=room.registry_url) for name in names]
     for name in names:  # a learner may have deleted their own progress topic: the reset brings it back
-        create_progress_topic(admin, name, replication_factor=min(3, room.nodes) if room.nodes else 1)
+        create_progress_topic(admin, name, _replication_factor(room))
     return reports
 
 
@@ -277,12 +197,12 @@ def stop(room: Room) -> list[int]:
     if cluster is None:
         raise WorkshopError(f"This workshop uses an existing cluster ({room.bootstrap}); the codealong did not "
                             "start it and does not stop it.", "Stop it the way it was started, if you mean to.")
-    stop_hub(room)
+    _stop_hub(room)
     stop_registry(room)
     return cluster.stop()
 
 
-def stop_hub(room: Room) -> list[int]:
+def _stop_hub(room: Room) -> list[int]:
     """Stop the room's browser hub if it has one: the pids that were running."""
     from .hub import hub_processes, stop_hub as stop_it
 
